@@ -1,0 +1,42 @@
+"""The Flask app factory: settings, database, Redis and the blueprints, wired in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from config import Settings
+from models import db
+from models.base import configure_sqlite, engine_options
+from workers.queues import connect
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key or None,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    db.init_app(app)
+    Migrate(app, db, directory=MIGRATIONS, render_as_batch=True)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    app.extensions["redis"] = connect(settings.redis_url)
+
+    from webhooks import health, ussd
+
+    app.register_blueprint(ussd.bp)
+    app.register_blueprint(health.bp)
+
+    from cli import register
+
+    register(app)
+    return app

@@ -1,0 +1,13 @@
+"""The `flask --app app …` commands of the DESIGN.md contract, one module per group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from cli import demo, exports, flows, imports, simulate
+
+    for module in (demo, exports, flows, imports, simulate):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

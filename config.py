@@ -1,0 +1,60 @@
+"""Settings from the environment (the DESIGN.md contract), with embedded defaults for a first run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTANCE = Path(__file__).resolve().parent / "instance"
+
+
+def _durations_hours(value: str) -> int:
+    return int(value.rstrip("h"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    at_username: str
+    at_api_key: str
+    at_sender_id: str | None
+    at_api_url: str | None
+    webhook_token: str | None
+    timezone: str
+    quiet_hours: str
+    digest_at: str
+    secret_key: str
+    resume_hours: int
+    transliterate: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL")),
+            redis_url=env.get("REDIS_URL") or "redis://localhost:6379/0",
+            at_username=env.get("AT_USERNAME") or "sandbox",
+            at_api_key=env.get("AT_API_KEY") or "",
+            at_sender_id=env.get("AT_SENDER_ID") or None,
+            at_api_url=env.get("AT_API_URL") or None,
+            webhook_token=env.get("WEBHOOK_TOKEN") or None,
+            timezone=env.get("TIMEZONE") or "Africa/Bamako",
+            quiet_hours=env.get("QUIET_HOURS", "20:00-07:00"),
+            digest_at=env.get("DIGEST_AT") or "mon 07:00",
+            secret_key=env.get("SECRET_KEY") or "",
+            resume_hours=_durations_hours(env.get("RESUME_WINDOW") or "24h"),
+            transliterate=tuple((env.get("TRANSLITERATE", "bm")).replace(",", " ").split()),
+        )
+
+
+def _database_url(url: str | None) -> str:
+    """Heroku-style postgres:// URLs and the psycopg 3 driver; SQLite under instance/ by default."""
+    if not url:
+        INSTANCE.mkdir(exist_ok=True)
+        return f"sqlite:///{INSTANCE / 'qi.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,82 @@
+"""The flow format as immutable Python values.
+
+A flow file (YAML, written by admins) is loaded into these dataclasses once per published
+version; the engine, the renderer and lint only ever see these values, never YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+Text = dict[str, str]
+"""A text in several languages, keyed by language code (fr, bm)."""
+
+QuestionType = Literal["choice", "number", "text"]
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`answers[key] <op> operand`; data, never evaluated code."""
+
+    key: str
+    op: str
+    operand: str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    type: QuestionType
+    prompt: Text
+    choices: tuple[Choice, ...] = ()
+    min: int | str | None = None
+    """An integer, or the key of an earlier number question whose answer is the bound."""
+    max: int | str | None = None
+    max_length: int | None = None
+    required: bool = True
+    ask_if: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    when: tuple[Condition, ...]
+    notify: str
+    text: Text
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    every: Literal["day", "week", "month"]
+    opens: str
+    per: Literal["facility", "worker"] = "facility"
+    roles: tuple[str, ...] = ()
+    remind_after: tuple[timedelta, ...] = ()
+    escalate_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    key: str
+    title: Text
+    languages: tuple[str, ...]
+    questions: tuple[Question, ...]
+    closing: Text = field(default_factory=dict)
+    alerts: tuple[Alert, ...] = ()
+    schedule: Schedule | None = None
+
+    def question(self, key: str) -> Question:
+        return next(q for q in self.questions if q.key == key)
+
+    def text(self, text: Text, language: str) -> str:
+        """The text in `language`, else in the flow's first language (the contract's fallback)."""
+        return text.get(language) or text.get(self.languages[0]) or next(iter(text.values()), "")

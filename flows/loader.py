@@ -1,0 +1,429 @@
+"""Load and validate flow files, reporting every problem with its file, line and question.
+
+Admins write these files by hand, so one run should list every mistake at once, each with
+where it is. Scalars are read as the text the admin typed and converted by the schema, so
+YAML 1.1 surprises (`value: no` becoming False, `08:00` becoming 480) cannot happen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import yaml
+
+from flows.definition import (
+    OPERATORS,
+    Alert,
+    Choice,
+    Condition,
+    Flow,
+    Question,
+    Schedule,
+    Text,
+)
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
+DURATION_PATTERN = re.compile(r"^(\d+)([dhm])$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PLACEHOLDERS = {"facility", "name", "phone", "period", "flow"}
+MAX_SOURCE_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+    question: str | None = None
+
+    def __str__(self) -> str:
+        where = f" question '{self.question}':" if self.question else ""
+        return f"{self.file}:{self.line}:{where} {self.message}"
+
+
+class FlowError(ValueError):
+    """A flow file that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_flow(source: str, filename: str = "<flow>") -> Flow:
+    """Parse and validate a flow file's text; raise FlowError listing every problem."""
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        raise FlowError([Problem(filename, 1, f"file is larger than {MAX_SOURCE_BYTES} bytes")])
+    try:
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        return _fail(Problem(filename, line, f"not valid YAML: {reason}"))
+    if root is None:
+        return _fail(Problem(filename, 1, "the file is empty"))
+    reader = _Reader(filename)
+    flow = reader.flow(root)
+    if reader.problems or flow is None:
+        raise FlowError(reader.problems)
+    return flow
+
+
+def _fail(problem: Problem) -> Flow:
+    raise FlowError([problem])
+
+
+Node = yaml.Node
+
+
+class _Reader:
+    """Walks the YAML node tree, building the Flow and collecting problems as it goes."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.problems: list[Problem] = []
+        self.languages: tuple[str, ...] = ()
+        self.question: str | None = None
+
+    def error(self, node: Node, message: str) -> None:
+        self.problems.append(
+            Problem(self.filename, node.start_mark.line + 1, message, self.question)
+        )
+
+    # -- generic shapes -------------------------------------------------------------------------
+
+    def mapping(self, node: Node, what: str, allowed: set[str]) -> dict[str, Node] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value)")
+            return None
+        result: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                self.error(key_node, f"{what}: keys must be plain words")
+            elif key in result:
+                self.error(key_node, f"{what}: '{key}' is given twice")
+            elif allowed and key not in allowed:
+                expected = ", ".join(sorted(allowed))
+                self.error(key_node, f"{what}: unknown field '{key}' (expected one of: {expected})")
+            else:
+                result[key] = value_node
+        return result
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        self.error(node, f"{what} must be a list")
+        return []
+
+    def scalar(self, node: Node, what: str) -> str | None:
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        self.error(node, f"{what} must be a single value")
+        return None
+
+    def key(self, node: Node, what: str) -> str | None:
+        value = self.scalar(node, what)
+        if value is not None and not KEY_PATTERN.match(value):
+            self.error(node, f"{what} '{value}' must be lower-case letters, digits and _")
+            return None
+        return value
+
+    def integer(self, node: Node, what: str) -> int | None:
+        value = self.scalar(node, what)
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            self.error(node, f"{what} must be a whole number, not '{value}'")
+            return None
+
+    def boolean(self, node: Node, what: str) -> bool | None:
+        value = (self.scalar(node, what) or "").lower()
+        if value in ("true", "yes"):
+            return True
+        if value in ("false", "no"):
+            return False
+        self.error(node, f"{what} must be true or false")
+        return None
+
+    def duration(self, node: Node, what: str) -> timedelta | None:
+        value = self.scalar(node, what) or ""
+        match = DURATION_PATTERN.match(value)
+        if not match:
+            self.error(node, f"{what} must look like 1d, 12h or 30m, not '{value}'")
+            return None
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+        return timedelta(**{unit: int(match.group(1))})
+
+    def text(self, node: Node, what: str) -> Text:
+        """A text per language; a plain string counts as the default language's text."""
+        if isinstance(node, yaml.ScalarNode):
+            return {self.languages[0]: node.value} if self.languages and node.value else {}
+        fields = self.mapping(node, what, set(self.languages))
+        if fields is None:
+            return {}
+        text = {lang: v for lang, n in fields.items() if (v := self.scalar(n, f"{what}.{lang}"))}
+        if self.languages and self.languages[0] not in text:
+            self.error(node, f"{what} has no text in the default language '{self.languages[0]}'")
+        return text
+
+    # -- the flow -------------------------------------------------------------------------------
+
+    def flow(self, root: Node) -> Flow | None:
+        allowed = {"key", "title", "languages", "questions", "alerts", "schedule", "closing"}
+        fields = self.mapping(root, "the flow", allowed)
+        if fields is None:
+            return None
+        for required in ("key", "languages", "questions"):
+            if required not in fields:
+                self.error(root, f"the flow needs a '{required}'")
+        self.languages = self.language_list(fields.get("languages"))
+        if not self.languages:
+            return None
+        key = self.key(fields["key"], "key") if "key" in fields else None
+        title = self.text(fields["title"], "title") if "title" in fields else {}
+        questions = self.questions(fields.get("questions"))
+        self.question = None
+        alerts = (
+            tuple(
+                alert
+                for node in self.sequence(fields["alerts"], "alerts")
+                if (alert := self.alert(node, questions)) is not None
+            )
+            if "alerts" in fields
+            else ()
+        )
+        schedule = self.schedule(fields["schedule"]) if "schedule" in fields else None
+        closing = self.text(fields["closing"], "closing") if "closing" in fields else {}
+        if key is None or not questions:
+            return None
+        return Flow(key, title, self.languages, questions, closing, alerts, schedule)
+
+    def language_list(self, node: Node | None) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        languages = [self.scalar(n, "languages") for n in self.sequence(node, "languages")]
+        if not languages:
+            self.error(node, "languages must list at least one language, the default first")
+        for lang_node, lang in zip(node.value, languages, strict=True):
+            if lang is not None and not LANGUAGE_PATTERN.match(lang):
+                self.error(lang_node, f"language '{lang}' must be a 2 or 3 letter code such as fr")
+        return tuple(lang for lang in languages if lang)
+
+    def questions(self, node: Node | None) -> tuple[Question, ...]:
+        if node is None:
+            return ()
+        nodes = self.sequence(node, "questions")
+        if not nodes:
+            self.error(node, "questions must list at least one question")
+        questions: list[Question] = []
+        for question_node in nodes:
+            question = self.one_question(question_node, questions)
+            if question is not None:
+                questions.append(question)
+        return tuple(questions)
+
+    def one_question(self, node: Node, earlier: list[Question]) -> Question | None:
+        self.question = None
+        allowed = {"key", "type", "prompt", "choices", "min", "max", "max_length"}
+        fields = self.mapping(node, "a question", allowed | {"required", "ask_if"})
+        if fields is None:
+            return None
+        if "key" not in fields:
+            self.error(node, "a question needs a 'key'")
+            return None
+        key = self.key(fields["key"], "key")
+        if key is None:
+            return None
+        self.question = key
+        if any(q.key == key for q in earlier):
+            self.error(fields["key"], f"the key '{key}' is already used by an earlier question")
+        kind = self.scalar(fields["type"], "type") if "type" in fields else None
+        if kind not in ("choice", "number", "text"):
+            self.error(fields.get("type", node), "type must be choice, number or text")
+            return None
+        if "prompt" not in fields:
+            self.error(node, "a question needs a 'prompt'")
+        prompt = self.text(fields["prompt"], "prompt") if "prompt" in fields else {}
+        self.fields_only_for(fields, kind)
+        choices = self.choices(fields["choices"]) if "choices" in fields else ()
+        if kind == "choice" and not choices:
+            self.error(node, "a choice question needs 'choices'")
+        numbers = {q.key for q in earlier if q.type == "number"}
+        bounds = {b: self.bound(fields[b], b, numbers) for b in ("min", "max") if b in fields}
+        max_length = (
+            self.integer(fields["max_length"], "max_length") if "max_length" in fields else None
+        )
+        if max_length is not None and max_length < 1:
+            self.error(fields["max_length"], "max_length must be at least 1")
+        required = self.boolean(fields["required"], "required") if "required" in fields else True
+        ask_if = self.conditions(fields["ask_if"], "ask_if", earlier) if "ask_if" in fields else ()
+        return Question(
+            key,
+            kind,
+            prompt,
+            choices,
+            bounds.get("min"),
+            bounds.get("max"),
+            max_length,
+            required is not False,
+            ask_if,
+        )
+
+    def fields_only_for(self, fields: dict[str, Node], kind: str) -> None:
+        only = {"choices": "choice", "min": "number", "max": "number", "max_length": "text"}
+        for name, for_kind in only.items():
+            if name in fields and kind != for_kind:
+                self.error(fields[name], f"'{name}' applies only to {for_kind} questions")
+
+    def choices(self, node: Node) -> tuple[Choice, ...]:
+        choices: list[Choice] = []
+        for choice_node in self.sequence(node, "choices"):
+            fields = self.mapping(choice_node, "a choice", {"value", "label"})
+            if fields is None:
+                continue
+            if "value" not in fields or "label" not in fields:
+                self.error(choice_node, "a choice needs a 'value' and a 'label'")
+                continue
+            value = self.scalar(fields["value"], "value")
+            if value is None:
+                continue
+            if any(c.value == value for c in choices):
+                self.error(fields["value"], f"the choice value '{value}' is used twice")
+            choices.append(Choice(value, self.text(fields["label"], "label")))
+        return tuple(choices)
+
+    def bound(self, node: Node, what: str, numbers: set[str]) -> int | str | None:
+        """An integer, or the key of an earlier number question (numerator <= denominator)."""
+        value = self.scalar(node, what)
+        if value is not None and KEY_PATTERN.match(value):
+            if value not in numbers:
+                self.error(node, f"{what} '{value}' is not an earlier number question")
+                return None
+            return value
+        return self.integer(node, what)
+
+    def conditions(self, node: Node, what: str, questions: list[Question] | tuple[Question, ...]):
+        fields = self.mapping(node, what, set())
+        if fields is None:
+            return ()
+        known = {q.key: q for q in questions}
+        result: list[Condition] = []
+        for key, value_node in fields.items():
+            target = known.get(key)
+            if target is None:
+                self.error(
+                    value_node, f"{what} refers to '{key}', which is not an earlier question"
+                )
+                continue
+            condition = self.condition(key, value_node, what, target)
+            if condition is not None:
+                result.append(condition)
+        return tuple(result)
+
+    def condition(self, key: str, node: Node, what: str, target: Question) -> Condition | None:
+        if isinstance(node, yaml.ScalarNode):
+            op, operand_node = "eq", node
+        else:
+            fields = self.mapping(node, f"{what}.{key}", set(OPERATORS) - {"eq"})
+            if not fields or len(fields) != 1:
+                if fields is not None:
+                    self.error(node, f"{what}.{key} needs exactly one of: lt, le, gt, ge, ne, in")
+                return None
+            op, operand_node = next(iter(fields.items()))
+        if op == "in":
+            values = tuple(
+                v for n in self.sequence(operand_node, "in") if (v := self.scalar(n, "in"))
+            )
+        else:
+            values = (self.scalar(operand_node, f"{what}.{key}") or "",)
+        for value in values:
+            self.check_operand(operand_node, target, op, value)
+        return Condition(key, op, values if op == "in" else values[0])
+
+    def check_operand(self, node: Node, target: Question, op: str, value: str) -> None:
+        if target.type == "choice" and value not in {c.value for c in target.choices}:
+            self.error(node, f"'{value}' is not one of the choices of '{target.key}'")
+        elif target.type == "number" and not re.fullmatch(r"-?\d+", value):
+            self.error(node, f"'{target.key}' is a number question: compare it with a number")
+        elif target.type != "number" and op in ("lt", "le", "gt", "ge"):
+            self.error(node, f"'{op}' compares numbers, and '{target.key}' is not a number")
+
+    def alert(self, node: Node, questions: tuple[Question, ...]) -> Alert | None:
+        fields = self.mapping(node, "an alert", {"when", "notify", "text", "urgent"})
+        if fields is None:
+            return None
+        if "when" not in fields or "text" not in fields:
+            self.error(node, "an alert needs 'when' and 'text'")
+            return None
+        when = self.conditions(fields["when"], "when", questions)
+        notify = self.scalar(fields["notify"], "notify") if "notify" in fields else "supervisor"
+        if notify != "supervisor":
+            self.error(fields.get("notify", node), "notify must be 'supervisor'")
+        text = self.text(fields["text"], "alert text")
+        allowed = PLACEHOLDERS | {q.key for q in questions}
+        for lang, value in text.items():
+            for name in re.findall(r"{([^{}]*)}", value):
+                if name not in allowed:
+                    self.error(fields["text"], f"alert text ({lang}) has an unknown {{{name}}}")
+        urgent = self.boolean(fields["urgent"], "urgent") if "urgent" in fields else False
+        return Alert(when, "supervisor", text, bool(urgent))
+
+    def schedule(self, node: Node) -> Schedule | None:
+        allowed = {"every", "opens", "per", "roles", "remind_after", "escalate_after"}
+        fields = self.mapping(node, "schedule", allowed)
+        if fields is None:
+            return None
+        every = self.scalar(fields["every"], "every") if "every" in fields else None
+        if every not in ("day", "week", "month"):
+            self.error(fields.get("every", node), "schedule.every must be day, week or month")
+            return None
+        opens = self.scalar(fields["opens"], "opens") if "opens" in fields else None
+        if opens is None or not _valid_opening(every, opens):
+            example = {"day": '"08:00"', "week": '"mon 08:00"', "month": '"1 08:00"'}[every]
+            self.error(fields.get("opens", node), f"schedule.opens must look like {example}")
+            return None
+        per = self.scalar(fields["per"], "per") if "per" in fields else "facility"
+        if per not in ("facility", "worker"):
+            self.error(fields["per"], "schedule.per must be facility or worker")
+            return None
+        roles_node = fields.get("roles")
+        roles = (
+            [self.scalar(n, "roles") for n in self.sequence(roles_node, "roles")]
+            if roles_node
+            else []
+        )
+        remind_node = fields.get("remind_after")
+        reminders = (
+            [self.duration(n, "remind_after") for n in self.sequence(remind_node, "remind_after")]
+            if remind_node
+            else []
+        )
+        escalate = (
+            self.duration(fields["escalate_after"], "escalate_after")
+            if "escalate_after" in fields
+            else None
+        )
+        return Schedule(
+            every,
+            opens,
+            per,
+            tuple(r for r in roles if r),
+            tuple(r for r in reminders if r),
+            escalate,
+        )
+
+
+def _valid_opening(every: str, opens: str) -> bool:
+    parts = opens.split()
+    time_ok = bool(parts) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", parts[-1]) is not None
+    if every == "day":
+        return len(parts) == 1 and time_ok
+    if every == "week":
+        return len(parts) == 2 and parts[0] in WEEKDAYS and time_ok
+    return len(parts) == 2 and parts[0].isdigit() and 1 <= int(parts[0]) <= 28 and time_ok

@@ -1,0 +1,68 @@
+"""The service's own short texts, in French (the default) and Bambara.
+
+Kept apart from flows so that every channel says the same thing the same way, and short so that
+each fits one GSM-7 SMS segment and leaves room on a 160-character USSD screen.
+"""
+
+from __future__ import annotations
+
+DEFAULT_LANGUAGE = "fr"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "invalid.choice": {
+        "fr": "Choix invalide: tapez 1 à {limit}.",
+        "bm": "Jaabi tɛ: 1 fo {limit} sɛbɛn.",
+    },
+    "invalid.number": {"fr": "Tapez un nombre.", "bm": "Jatebi sɛbɛn."},
+    "invalid.too_small": {"fr": "Le minimum est {limit}.", "bm": "A dɔgɔya ka tɛmɛ {limit} kan."},
+    "invalid.too_big": {"fr": "Le maximum est {limit}.", "bm": "A ka ca ka tɛmɛ {limit} kan."},
+    "invalid.required": {"fr": "Une réponse est requise.", "bm": "Jaabi ka kan ka di."},
+    "invalid.too_long": {
+        "fr": "Trop long: {limit} signes au plus.",
+        "bm": "A ka jan: sɛbɛnden {limit} dɔrɔn.",
+    },
+    "invalid.confirm": {
+        "fr": "Tapez 1 pour envoyer ou 0 pour corriger.",
+        "bm": "1 sɛbɛn k'a ci, 0 k'a latilen.",
+    },
+    "confirm": {
+        "fr": "Envoyer vos réponses ?\n1 Envoyer\n0 Corriger",
+        "bm": "Aw ka jaabiw ci wa?\n1 A ci\n0 A latilen",
+    },
+    "menu": {"fr": "Choisissez le suivi:", "bm": "Sɛgɛsɛgɛli sugandi:"},
+    "resume": {
+        "fr": "Vous avez un suivi en cours ({title}).\n1 Continuer\n2 Recommencer",
+        "bm": "I ka sɛgɛsɛgɛli tɛmɛnen tɛ ({title}).\n1 A taa a fɛ\n2 A daminɛ kokura",
+    },
+    "invalid.resume": {"fr": "Tapez 1 ou 2.", "bm": "1 walima 2 sɛbɛn."},
+    "nothing_open": {
+        "fr": "Aucun suivi ouvert pour vous en ce moment. Merci.",
+        "bm": "Sɛgɛsɛgɛli si tɛ i ye sisan. I ni ce.",
+    },
+    "already_done": {
+        "fr": "{title}: déjà envoyé par {name} pour cette période. Merci.",
+        "bm": "{title}: {name} y'a ci ka ban. I ni ce.",
+    },
+    "unknown_number": {
+        "fr": "Ce numéro n'est pas enregistré. Contactez votre CSRef.",
+        "bm": "I ka nimɔrɔ ma sɛbɛn. I ka CSRef wele.",
+    },
+    "session_lost": {
+        "fr": "Session interrompue. Recomposez le code pour reprendre.",
+        "bm": "Baara tigɛra. Kode wele tugun ka taa a fɛ.",
+    },
+    "input_too_long": {
+        "fr": "Réponse trop longue. Recomposez le code.",
+        "bm": "Jaabi ka jan. Kode wele tugun.",
+    },
+    "unavailable": {
+        "fr": "Service indisponible. Réessayez dans quelques minutes.",
+        "bm": "Baara tɛ taa sisan. Aw ye segin a kan sɔɔni.",
+    },
+}
+
+
+def say(key: str, language: str, **params: object) -> str:
+    """The message in `language` (French when it has none), with its {placeholders} filled."""
+    texts = MESSAGES[key]
+    return texts.get(language, texts[DEFAULT_LANGUAGE]).format(**params)

@@ -1,0 +1,69 @@
+"""When a scheduled flow's check-in is open: pure calendar arithmetic in local time.
+
+A period opens at the schedule's opening time and stays open until the next one opens, so a
+team that answers late on Monday morning still reports on the week that just ended. The
+period's label is stable and sortable (2026-W48, 2026-11-27, 2026-11) because it is stored
+in a unique constraint and shown to supervisors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flows.definition import Schedule
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    opens_at: datetime
+    closes_at: datetime
+
+
+def current_period(schedule: Schedule, now: datetime) -> Period:
+    """The period whose check-in is open at `now` (a local, timezone-aware datetime)."""
+    opens = _latest_opening(schedule, now)
+    return Period(_label(schedule, opens), opens, _next_opening(schedule, opens))
+
+
+def _opening_time(schedule: Schedule) -> time:
+    hours, minutes = schedule.opens.split()[-1].split(":")
+    return time(int(hours), int(minutes))
+
+
+def _latest_opening(schedule: Schedule, now: datetime) -> datetime:
+    at = _opening_time(schedule)
+    today = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    if schedule.every == "day":
+        return today if today <= now else today - timedelta(days=1)
+    if schedule.every == "week":
+        weekday = WEEKDAYS.index(schedule.opens.split()[0])
+        candidate = today - timedelta(days=(now.weekday() - weekday) % 7)
+        return candidate if candidate <= now else candidate - timedelta(days=7)
+    day = int(schedule.opens.split()[0])
+    candidate = today.replace(day=day)
+    if candidate <= now:
+        return candidate
+    previous_month = candidate.replace(day=1) - timedelta(days=1)
+    return previous_month.replace(day=day)
+
+
+def _next_opening(schedule: Schedule, opens: datetime) -> datetime:
+    if schedule.every == "day":
+        return opens + timedelta(days=1)
+    if schedule.every == "week":
+        return opens + timedelta(days=7)
+    following = (opens.replace(day=1) + timedelta(days=32)).replace(day=opens.day)
+    return following
+
+
+def _label(schedule: Schedule, opens: datetime) -> str:
+    if schedule.every == "day":
+        return opens.date().isoformat()
+    if schedule.every == "week":
+        year, week, _ = opens.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{opens.year}-{opens.month:02d}"

@@ -1,0 +1,18 @@
+"""SQLAlchemy models. Import them from here so that Alembic sees every table."""
+
+from models.base import db
+from models.checkins import Answer, Checkin, Session, UssdEvent
+from models.directory import Facility, Worker
+from models.flows import Flow, FlowVersion
+
+__all__ = [
+    "Answer",
+    "Checkin",
+    "Facility",
+    "Flow",
+    "FlowVersion",
+    "Session",
+    "UssdEvent",
+    "Worker",
+    "db",
+]

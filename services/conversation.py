@@ -1,0 +1,211 @@
+"""A worker's conversation with the service, whatever the channel.
+
+USSD and SMS both hand this module a session row and what the person typed, and get back the
+text to show and whether the conversation is over. Around the pure flow engine it adds what
+needs the database: choosing among open check-ins, resuming a dropped session, and storing
+answers when the person confirms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from config import Settings
+from flows import engine
+from flows.engine import Outcome
+from flows.lint import outgoing
+from flows.messages import say
+from flows.render import menu_text, screen_text
+from models import Checkin, FlowVersion, Session, Worker, db
+from services import checkins
+from services.flow_store import definition
+
+RESUME, MENU, FLOW = "resume", "menu", "flow"
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    end: bool
+
+
+class Conversation:
+    """One step of one session. Changes rows in the current transaction; the caller commits."""
+
+    def __init__(self, settings: Settings, session: Session, now: datetime):
+        self.settings = settings
+        self.session = session
+        self.worker: Worker = session.worker
+        self.language = self.worker.language
+        self.now = now
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def begin(self) -> Reply:
+        """The first screen: resume offer, the only open check-in, or a menu of them."""
+        dropped = self._resumable()
+        if dropped is not None:
+            self.session.state = {"stage": RESUME, "resume": dropped.id}
+            return self._ask(self._resume_text(dropped))
+        return self._choose()
+
+    def handle(self, entry: str) -> Reply:
+        stage = (self.session.state or {}).get("stage")
+        if stage == RESUME:
+            return self._on_resume(entry.strip())
+        if stage == MENU:
+            return self._on_menu(entry.strip())
+        if stage == FLOW:
+            return self._on_flow(entry)
+        return self.end(say("session_lost", self.language))
+
+    # -- stages ---------------------------------------------------------------------------------
+
+    def _choose(self) -> Reply:
+        options = checkins.options_for(self.worker, self.now, self.settings.timezone)
+        open_options = [o for o in options if not o.done]
+        if not open_options:
+            done = next((o for o in options if o.done), None)
+            if done is not None:
+                return self.end(self._already_done(done.checkin))
+            return self.end(say("nothing_open", self.language))
+        if len(open_options) == 1:
+            return self._start(open_options[0], menu=False)
+        self.session.state = {"stage": MENU, "options": [self._option_ref(o) for o in open_options]}
+        return self._ask(self._menu())
+
+    def _on_resume(self, entry: str) -> Reply:
+        dropped = db.session.get(Session, self.session.state["resume"])
+        if entry not in ("1", "2"):
+            return self._ask(
+                f"{say('invalid.resume', self.language)}\n{self._resume_text(dropped)}"
+            )
+        if dropped is None or dropped.checkin is None or dropped.checkin.status != "open":
+            return self._choose()
+        dropped.status = "replaced"
+        self.session.checkin = dropped.checkin
+        flow = self._flow(dropped.checkin)
+        if entry == "1":
+            state = engine.State.from_dict(dropped.state["flow"])
+            return self._show(dropped.checkin.flow_version_id, engine.current(flow, state), False)
+        return self._show(dropped.checkin.flow_version_id, engine.start(flow), menu=False)
+
+    def _on_menu(self, entry: str) -> Reply:
+        refs = self.session.state["options"]
+        if not (entry.isdigit() and 1 <= int(entry) <= len(refs)):
+            error = say("invalid.choice", self.language, limit=len(refs))
+            return self._ask(f"{error}\n{self._menu()}")
+        ref = refs[int(entry) - 1]
+        version = db.session.get(FlowVersion, ref["version"])
+        checkin = db.session.get(Checkin, ref["checkin"]) if ref["checkin"] else None
+        if checkin is not None and checkin.status == "completed":
+            return self.end(self._already_done(checkin))
+        return self._start(checkins.Option(version.flow, version, checkin), menu=True)
+
+    def _on_flow(self, entry: str) -> Reply:
+        flow = definition(self.session.state["version"])
+        state = engine.State.from_dict(self.session.state["flow"])
+        at_first = not state.trail and state.step != engine.CONFIRM
+        if at_first and self.session.state["menu"] and engine.is_back(flow, state, entry):
+            return self._choose()
+        outcome = engine.advance(flow, state, entry)
+        if not outcome.submitted:
+            return self._show(self.session.state["version"], outcome, self.session.state["menu"])
+        final = engine.answers(flow, outcome.state)
+        checkin = self.session.checkin
+        stored = checkins.submit(
+            checkin,
+            flow,
+            final,
+            dict(outcome.state.raw),
+            self.worker,
+            self.session.id,
+            self.session.channel,
+            self.now,
+        )
+        if not stored:
+            return self.end(self._already_done(checkin))
+        self.session.status = "submitted"
+        return self.end(screen_text(flow, outcome.screen, self.language))
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _start(self, option: checkins.Option, menu: bool) -> Reply:
+        checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
+        self.session.checkin = checkin
+        return self._show(option.version.id, engine.start(definition(option.version.id)), menu)
+
+    def _show(self, version_id: int, outcome: Outcome, menu: bool) -> Reply:
+        """Show `outcome`'s screen and keep its state: the next step may reach another process."""
+        self.session.state = {
+            "stage": FLOW,
+            "version": version_id,
+            "flow": outcome.state.to_dict(),
+            "menu": menu,
+        }
+        flow = definition(version_id)
+        return self._ask(screen_text(flow, outcome.screen, self.language))
+
+    def _resumable(self) -> Session | None:
+        """The worker's latest session dropped mid-flow within the resume window, if any."""
+        since = self.now - timedelta(hours=self.settings.resume_hours)
+        candidates = db.session.scalars(
+            sa.select(Session)
+            .join(Checkin, Checkin.id == Session.checkin_id)
+            .where(
+                Session.worker_id == self.worker.id,
+                Session.status == "active",
+                Session.id != self.session.id,
+                Session.updated_at >= since,
+                Checkin.status == "open",
+            )
+            .order_by(Session.updated_at.desc())
+            .limit(1)
+        )
+        dropped = candidates.first()
+        if dropped is None or (dropped.state or {}).get("stage") != FLOW:
+            return None
+        return dropped if dropped.state["flow"].get("trail") else None
+
+    def _resume_text(self, dropped: Session | None) -> str:
+        if dropped is None or dropped.checkin is None:
+            return say("resume", self.language, title="")
+        flow = self._flow(dropped.checkin)
+        return say("resume", self.language, title=flow.text(flow.title, self.language))
+
+    def _menu(self) -> str:
+        titles = []
+        for ref in self.session.state["options"]:
+            flow = definition(ref["version"])
+            titles.append(flow.text(flow.title, self.language))
+        return menu_text(titles, self.language)
+
+    def _already_done(self, checkin: Checkin) -> str:
+        flow = self._flow(checkin)
+        name = checkin.completed_by.name if checkin.completed_by else "?"
+        return say(
+            "already_done", self.language, title=flow.text(flow.title, self.language), name=name
+        )
+
+    @staticmethod
+    def _option_ref(option: checkins.Option) -> dict:
+        return {
+            "version": option.version.id,
+            "checkin": option.checkin.id if option.checkin else None,
+        }
+
+    @staticmethod
+    def _flow(checkin: Checkin):
+        return definition(checkin.flow_version_id)
+
+    def _ask(self, text: str) -> Reply:
+        return Reply(outgoing(text, self.language, self.settings.transliterate), end=False)
+
+    def end(self, text: str) -> Reply:
+        """Close the conversation with `text` (the gateway ends the USSD session on it)."""
+        if self.session.status == "active":
+            self.session.status = "ended"
+        return Reply(outgoing(text, self.language, self.settings.transliterate), end=True)

@@ -1,0 +1,78 @@
+"""Publishing flows and reading published versions back as engine values.
+
+Published versions are immutable, so each process parses a version's YAML once and keeps it:
+a USSD step must answer in milliseconds and must not re-parse the flow on every request.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from flows.definition import Flow as FlowDefinition
+from flows.loader import load_flow
+from models import Flow, FlowVersion, db
+
+_definitions: dict[int, FlowDefinition] = {}
+
+
+def definition(version_id: int) -> FlowDefinition:
+    """The parsed flow of a published version, parsed once per process."""
+    found = _definitions.get(version_id)
+    if found is None:
+        version = db.session.get(FlowVersion, version_id)
+        if version is None:
+            raise LookupError(f"no flow version {version_id}")
+        found = _definitions[version_id] = load_flow(version.source, f"flow version {version_id}")
+    return found
+
+
+def clear_cache() -> None:
+    """Forget parsed versions (tests reuse ids after emptying the tables)."""
+    _definitions.clear()
+
+
+def publish(source: str, filename: str = "<flow>") -> tuple[FlowVersion, bool]:
+    """Validate and store `source` as the next version of its flow.
+
+    Returns (version, created). Publishing a text identical to the latest version stores
+    nothing and returns that version, so re-running a deploy script is harmless.
+    """
+    parsed = load_flow(source, filename)
+    flow = db.session.scalar(sa.select(Flow).where(Flow.key == parsed.key))
+    if flow is None:
+        flow = Flow(key=parsed.key)
+        db.session.add(flow)
+        db.session.flush()
+    latest = latest_version(flow)
+    if latest is not None and latest.source == source:
+        return latest, False
+    version = FlowVersion(flow=flow, version=(latest.version + 1 if latest else 1), source=source)
+    db.session.add(version)
+    db.session.flush()
+    return version, True
+
+
+def latest_version(flow: Flow) -> FlowVersion | None:
+    return db.session.scalar(
+        sa.select(FlowVersion)
+        .where(FlowVersion.flow_id == flow.id)
+        .order_by(FlowVersion.version.desc())
+        .limit(1)
+    )
+
+
+def active_flows() -> list[tuple[Flow, FlowVersion]]:
+    """Every active flow with its latest version (what check-ins opened now will use)."""
+    newest = (
+        sa.select(FlowVersion.flow_id, sa.func.max(FlowVersion.version).label("version"))
+        .group_by(FlowVersion.flow_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Flow, FlowVersion)
+        .join(FlowVersion, FlowVersion.flow_id == Flow.id)
+        .join(newest, sa.and_(newest.c.flow_id == Flow.id, newest.c.version == FlowVersion.version))
+        .where(Flow.active.is_(True))
+        .order_by(Flow.key)
+    )
+    return [(flow, version) for flow, version in rows]

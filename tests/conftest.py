@@ -1,0 +1,79 @@
+"""Fixtures: the app on real databases (SQLite and PostgreSQL) and a real Redis.
+
+Database tests run once per database. The schema is built by the real migrations once per
+run, and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from redis import Redis
+
+from app import create_app
+from config import Settings
+from models import db
+from services import flow_store
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DATABASES = ["sqlite", "postgresql"]
+
+
+def _settings(database_url: str) -> Settings:
+    base = Settings.from_env({})
+    return replace(base, database_url=database_url, redis_url=REDIS_URL, transliterate=("bm",))
+
+
+@pytest.fixture(scope="session")
+def _schemas(tmp_path_factory) -> dict[str, Flask]:
+    """One migrated app per database for the whole run."""
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    apps = {}
+    for name, url in (("sqlite", sqlite_url), ("postgresql", POSTGRES_URL)):
+        app = create_app(_settings(url))
+        app.config["TESTING"] = True
+        with app.app_context():
+            if name == "postgresql":
+                with db.engine.begin() as connection:
+                    connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            upgrade()
+        apps[name] = app
+    return apps
+
+
+@pytest.fixture(params=DATABASES)
+def app(request, _schemas) -> Iterator[Flask]:
+    """The app on one database, with empty tables and an empty Redis database."""
+    app = _schemas[request.param]
+    with app.app_context():
+        _empty_tables()
+        app.extensions["redis"].flushdb()
+        flow_store.clear_cache()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def redis(app: Flask) -> Redis:
+    return app.extensions["redis"]
+
+
+def _empty_tables() -> None:
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())

@@ -1,0 +1,138 @@
+"""The USSD webhook: Africa's Talking posts each step; we answer `CON …` or `END …` in text/plain.
+
+The gateway sends the whole session's input so far (`1*2*45`); we keep our own state per
+session in the database and read only what was added, so `*` typed inside an answer survives
+and a repeated step (same sessionId and text) is answered again without recording twice.
+Everything is committed before the reply leaves. No Redis, no SMS API: steps must take
+milliseconds, and must keep working when Redis is down.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app
+from sqlalchemy.exc import IntegrityError
+
+from flows.messages import say
+from models import Session, UssdEvent, Worker, db
+from models.base import utcnow
+from models.phone import InvalidPhone, normalise_phone
+from services.conversation import Conversation, Reply
+from webhooks.gateway import form_field, require_token
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ussd", __name__)
+bp.before_request(require_token)
+
+MAX_TEXT = 2_000
+"""Far beyond any real session (about 180 s of typing), far below what could hurt us."""
+MAX_PREFILLED_INPUTS = 3
+"""A new session whose text already holds inputs was dialled with extra digits (*384*12*1#)."""
+
+
+@bp.post("/ussd")
+def ussd_step() -> Response:
+    session_id = form_field("sessionId", 100)
+    phone = form_field("phoneNumber", 32)
+    text = form_field("text", 100_000)
+    try:
+        phone = normalise_phone(phone)
+    except InvalidPhone as exc:
+        return Response(f"{exc}\n", 400, mimetype="text/plain")
+    worker = db.session.scalar(
+        sa.select(Worker).where(Worker.phone == phone, Worker.active.is_(True))
+    )
+    if worker is None:
+        return _answer(Reply(say("unknown_number", "fr"), end=True))
+    if len(text) > MAX_TEXT:
+        return _answer(Reply(say("input_too_long", worker.language), end=True))
+    try:
+        reply = _step(worker, session_id, text)
+    except IntegrityError:
+        # The gateway repeated a first step while we were answering it: answer as the first did.
+        db.session.rollback()
+        reply = _step(worker, session_id, text)
+    return _answer(reply)
+
+
+def _step(worker: Worker, session_id: str, text: str) -> Reply:
+    session = db.session.scalar(
+        sa.select(Session)
+        .where(Session.channel == "ussd", Session.gateway_session_id == session_id)
+        .with_for_update()
+    )
+    if session is not None and text == session.last_input:
+        db.session.rollback()
+        return Reply(session.last_reply, end=session.status != "active")
+    now = utcnow()
+    if session is None:
+        session = Session(channel="ussd", gateway_session_id=session_id, worker=worker, state={})
+        db.session.add(session)
+        db.session.flush()
+        reply = _first_step(Conversation(_settings(), session, now), text)
+    elif session.worker_id != worker.id or session.status != "active":
+        reply = Reply(say("session_lost", worker.language), end=True)
+    else:
+        reply = _next_step(Conversation(_settings(), session, now), session.last_input, text)
+    session.last_input, session.last_reply, session.updated_at = text, reply.text, now
+    db.session.commit()
+    return reply
+
+
+def _first_step(conversation: Conversation, text: str) -> Reply:
+    reply = conversation.begin()
+    inputs = text.split("*") if text else []
+    if len(inputs) > MAX_PREFILLED_INPUTS:
+        return conversation.end(say("session_lost", conversation.language))
+    for entry in inputs:
+        if reply.end:
+            break
+        reply = conversation.handle(entry)
+    return reply
+
+
+def _next_step(conversation: Conversation, handled: str, text: str) -> Reply:
+    if not handled:
+        return conversation.handle(text)
+    if not text.startswith(handled + "*"):
+        log.warning("ussd text %r does not extend %r; ending the session", text, handled)
+        return conversation.end(say("session_lost", conversation.language))
+    return conversation.handle(text[len(handled) + 1 :])
+
+
+@bp.post("/ussd/events")
+def ussd_event() -> Response:
+    """The end-of-session notification; stored once, repeats acknowledged."""
+    session_id = form_field("sessionId", 100)
+    event = UssdEvent(
+        gateway_session_id=session_id,
+        phone=form_field("phoneNumber", 32, required=False),
+        status=form_field("status", 32, required=False),
+        input=form_field("input", MAX_TEXT, required=False),
+        last_app_response=form_field("lastAppResponse", MAX_TEXT, required=False),
+        error_message=form_field("errorMessage", MAX_TEXT, required=False),
+        duration_ms=_int_or_none(form_field("durationInMillis", 20, required=False)),
+        cost=form_field("cost", 32, required=False),
+        gateway_date=form_field("date", 32, required=False),
+    )
+    db.session.add(event)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    return Response("OK", mimetype="text/plain")
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def _answer(reply: Reply) -> Response:
+    prefix = "END" if reply.end else "CON"
+    return Response(f"{prefix} {reply.text}", mimetype="text/plain")
