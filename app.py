@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
 from flask_migrate import Migrate
 
 from config import Settings
@@ -36,7 +37,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ussd.bp)
     app.register_blueprint(health.bp)
 
+    app.register_error_handler(HTTPException, _plain_error)
+
     from cli import register
 
     register(app)
     return app
+
+
+def _plain_error(error: HTTPException) -> Response:
+    """Errors in plain text: the gateway and scripts read them, and they must say what is wrong."""
+    return Response(
+        f"{error.code} {error.name}: {error.description}\n", error.code, mimetype="text/plain"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 from datetime import timedelta
 
 import yaml
@@ -72,7 +73,7 @@ def load_flow(source: str, filename: str = "<flow>") -> Flow:
     return flow
 
 
-def _fail(problem: Problem) -> Flow:
+def _fail(problem: Problem) -> NoReturn:
     raise FlowError([problem])
 
 

@@ -1,0 +1,407 @@
+"""POST /ussd and /ussd/events, as the gateway calls them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from cli.simulate import UssdDial
+from models import Answer, Checkin, Session, UssdEvent, Worker, db
+from services.demo import seed_demo
+from services.flow_store import publish
+
+FOCAL_POINT = "+22370000011"  # Fatoumata, French, CSCom Malibougou
+DTC = "+22370000012"  # Moussa, Bambara, same CSCom
+MIDWIFE = "+22370000013"  # not among the weekly flow's roles
+WHOLE_CHECKIN = ["1", "6", "2", "40", "38", "1", "2", "Bonne semaine", "1"]
+
+
+@pytest.fixture
+def seeded(app):
+    seed_demo()
+
+
+@pytest.fixture
+def post(client):
+    def post(path: str, form: dict[str, str]) -> tuple[int, str]:
+        response = client.post(path, data=form)
+        assert response.mimetype == "text/plain"
+        return response.status_code, response.get_data(as_text=True)
+
+    return post
+
+
+def dial(post, phone: str = FOCAL_POINT, **kwargs) -> UssdDial:
+    return UssdDial(post, phone, **kwargs)
+
+
+def answers() -> dict[str, object]:
+    return {a.question_key: a.value for a in db.session.scalars(sa.select(Answer))}
+
+
+def walk(session: UssdDial, inputs: list[str]) -> str:
+    body = ""
+    for entry in inputs:
+        status, body = session.send(entry)
+        assert status == 200
+    return body
+
+
+# -- the whole check-in ---------------------------------------------------------------------------
+
+
+def test_a_worker_completes_the_weekly_checkin_in_french(seeded, post):
+    session = dial(post)
+    status, first = session.start()
+    assert status == 200
+    assert first == "CON L'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non"
+
+    last = walk(session, WHOLE_CHECKIN)
+
+    assert last == "END Merci, vos réponses sont enregistrées."
+    assert answers() == {
+        "met": "yes",
+        "attendees": 6,
+        "change_status": "being_tested",
+        "denominator": 40,
+        "numerator": 38,
+        "obstacle": "none",
+        "support": "no",
+        "comment": "Bonne semaine",
+    }
+    checkin = db.session.scalars(sa.select(Checkin)).one()
+    assert (checkin.status, checkin.channel) == ("completed", "ussd")
+    assert checkin.completed_by.phone == FOCAL_POINT
+
+
+def test_a_bambara_speaker_walks_it_in_bambara_written_in_gsm_letters(seeded, post):
+    session = dial(post, DTC)
+    _, first = session.start()
+    assert first.startswith("CON QI jèkulu ye réunion kè dògòkun in na wa?\n1 Awò\n2 Ayi")
+    last = walk(session, WHOLE_CHECKIN)
+    assert last == "END I ni ce, aw ka jaabiw sèbènna."
+    assert len(answers()) == 8
+
+
+def test_no_answer_is_stored_before_the_confirmation(seeded, post):
+    session = dial(post)
+    session.start()
+    confirm = walk(session, WHOLE_CHECKIN[:-1])
+    assert confirm == "CON Envoyer vos réponses ?\n1 Envoyer\n0 Corriger"
+    assert answers() == {}
+    assert walk(session, ["1"]).startswith("END Merci")
+    assert len(answers()) == 8
+
+
+def test_the_draft_is_committed_at_every_step_so_another_process_can_serve_the_next(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, ["1", "6"])
+    db.session.remove()  # as if the next step reached another web process
+    stored = db.session.scalars(sa.select(Session)).one()
+    assert stored.state["flow"]["answers"] == {"met": "yes", "attendees": 6}
+
+
+# -- input handling -------------------------------------------------------------------------------
+
+
+def test_an_invalid_choice_is_asked_again_with_the_reason(seeded, post):
+    session = dial(post)
+    session.start()
+    body = walk(session, ["7"])
+    assert (
+        body
+        == "CON Choix invalide: tapez 1 à 2.\nL'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non"
+    )
+
+
+def test_a_number_out_of_range_is_asked_again_with_the_limit(seeded, post):
+    session = dial(post)
+    session.start()
+    assert (
+        walk(session, ["1", "41"])
+        == "CON Le maximum est 40.\nCombien de membres étaient présents ?"
+    )
+    assert walk(session, ["abc"]) == "CON Tapez un nombre.\nCombien de membres étaient présents ?"
+
+
+def test_the_numerator_cannot_exceed_the_denominator(seeded, post):
+    session = dial(post)
+    session.start()
+    body = walk(session, ["1", "6", "2", "40", "41"])
+    assert body.startswith("CON Le maximum est 40.\nParmi eux")
+
+
+def test_zero_goes_back_on_a_choice_and_double_zero_on_a_number(seeded, post):
+    session = dial(post)
+    session.start()
+    assert walk(session, ["1", "6", "0"]).startswith("CON Combien de membres")
+    assert walk(session, ["00"]).startswith("CON L'équipe QI")
+    assert walk(session, ["1", "0"]).startswith("CON Idée de changement")  # 0 people is an answer
+
+
+def test_a_changed_earlier_answer_drops_the_answers_no_longer_asked(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, ["1", "6", "00", "00", "2"])  # met: yes, 6 attendees, back twice, met: no
+    walk(session, WHOLE_CHECKIN[2:])
+    assert answers()["met"] == "no"
+    assert "attendees" not in answers()
+
+
+def test_a_star_typed_inside_an_answer_is_kept(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, [*WHOLE_CHECKIN[:7], "rupture *ACT*", "1"])
+    assert answers()["comment"] == "rupture *ACT*"
+
+
+def test_an_emoji_is_a_valid_comment_but_not_a_valid_choice(seeded, post):
+    session = dial(post)
+    session.start()
+    assert walk(session, ["👍"]).startswith("CON Choix invalide")
+    walk(session, [*WHOLE_CHECKIN[:7], "merci 👍", "1"])
+    assert answers()["comment"] == "merci 👍"
+
+
+# -- repeats, resume and colleagues ----------------------------------------------------------------
+
+
+def test_a_repeated_step_gets_the_same_answer_and_records_nothing_twice(seeded, post):
+    session = dial(post)
+    session.start()
+    screen = walk(session, WHOLE_CHECKIN[:3])
+    assert session._post() == (200, screen)
+    assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == [
+        "met",
+        "attendees",
+        "change_status",
+    ]
+    walk(session, WHOLE_CHECKIN[3:])
+    final_again = session._post()
+    assert final_again == (200, "END Merci, vos réponses sont enregistrées.")
+    assert len(answers()) == 8
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
+
+
+def test_a_dropped_session_is_offered_to_continue_where_it_stopped(seeded, post):
+    first = dial(post)
+    first.start()
+    walk(first, ["1", "6"])
+    second = dial(post)
+    _, offer = second.start()
+    assert (
+        offer
+        == "CON Vous avez un suivi en cours (Suivi QI de la semaine).\n1 Continuer\n2 Recommencer"
+    )
+    assert walk(second, ["1"]).startswith("CON Idée de changement")
+    assert walk(second, WHOLE_CHECKIN[2:]).startswith("END Merci")
+    assert answers()["attendees"] == 6
+
+
+def test_a_dropped_session_can_be_started_again(seeded, post):
+    first = dial(post)
+    first.start()
+    walk(first, ["1", "6"])
+    second = dial(post)
+    second.start()
+    assert walk(second, ["2"]).startswith("CON L'équipe QI")
+    assert walk(second, ["9"]).startswith("CON Choix invalide")
+
+
+def test_a_session_dropped_before_the_resume_window_starts_afresh(seeded, post, app):
+    first = dial(post)
+    first.start()
+    walk(first, ["1", "6"])
+    window = app.config["SETTINGS"].resume_hours
+    old = db.session.scalars(sa.select(Session)).one()
+    old.updated_at -= timedelta(hours=window, minutes=1)
+    db.session.commit()
+    _, body = dial(post).start()
+    assert body.startswith("CON L'équipe QI")
+
+
+def test_a_checkin_completed_by_a_colleague_is_reported_with_their_name(seeded, post):
+    walk_whole(post, FOCAL_POINT)
+    _, body = dial(post, DTC).start()
+    assert body == "END QI dògòkun sègèsègèli: Fatoumata Diarra y'a ci ka ban. I ni ce."
+
+
+def test_when_two_colleagues_answer_at_once_only_the_first_submission_counts(seeded, post):
+    one, other = dial(post, FOCAL_POINT), dial(post, DTC)
+    one.start()
+    other.start()
+    walk(other, WHOLE_CHECKIN[:-1])
+    walk(one, WHOLE_CHECKIN)
+    late = walk(other, ["1"])
+    assert late.startswith("END ") and "Fatoumata Diarra" in late
+    assert len(answers()) == 8
+    assert {a.worker_id for a in db.session.scalars(sa.select(Answer))} == {worker(FOCAL_POINT).id}
+
+
+def walk_whole(post, phone: str) -> str:
+    session = dial(post, phone)
+    session.start()
+    return walk(session, WHOLE_CHECKIN)
+
+
+def worker(phone: str) -> Worker:
+    return db.session.scalars(sa.select(Worker).where(Worker.phone == phone)).one()
+
+
+def test_several_open_flows_are_offered_as_a_numbered_menu(seeded, post):
+    stock = """
+        key: stock
+        languages: [fr]
+        title: Stock
+        questions:
+          - key: doses
+            type: number
+            prompt: "Doses en stock ?"
+    """
+    publish(textwrap.dedent(stock))
+    db.session.commit()
+    session = dial(post)
+    _, menu = session.start()
+    assert menu == "CON Choisissez le suivi:\n1 Stock\n2 Suivi QI de la semaine"
+    assert walk(session, ["2"]).startswith("CON L'équipe QI")
+    assert walk(session, ["00"]).startswith("CON Choisissez le suivi")
+    assert walk(session, ["1", "12", "1"]) == "END Stock"
+    assert answers() == {"doses": 12}
+
+
+def test_a_worker_with_nothing_open_is_told_so(seeded, post):
+    assert dial(post, MIDWIFE).start() == (
+        200,
+        "END Sɛgɛsɛgɛli si tɛ i ye sisan. I ni ce.".replace("ɛ", "è"),
+    )
+
+
+def test_an_unknown_or_inactive_number_gets_a_clear_end_and_nothing_is_stored(seeded, post):
+    worker(DTC).active = False
+    db.session.commit()
+    for phone in ("+22376999999", DTC):
+        status, body = dial(post, phone).start()
+        assert (status, body) == (200, "END Ce numéro n'est pas enregistré. Contactez votre CSRef.")
+    assert db.session.scalar(sa.select(sa.func.count(Session.id))) == 0
+
+
+def test_a_code_dialled_with_extra_digits_answers_the_first_screen(seeded, post):
+    session = dial(post, inputs=["1"])
+    assert session.start()[1].startswith("CON Combien de membres")
+
+
+# -- bad requests -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["sessionId", "phoneNumber", "text"])
+def test_a_request_missing_a_gateway_field_is_refused_with_400(seeded, client, missing):
+    form = {"sessionId": "s1", "phoneNumber": FOCAL_POINT, "text": ""}
+    del form[missing]
+    response = client.post("/ussd", data=form)
+    assert response.status_code == 400
+    assert missing in response.get_data(as_text=True)
+
+
+def test_a_malformed_phone_number_is_refused_with_400(seeded, client):
+    response = client.post("/ussd", data={"sessionId": "s1", "phoneNumber": "12ab", "text": ""})
+    assert response.status_code == 400
+    assert "not a phone number" in response.get_data(as_text=True)
+
+
+def test_invalid_utf8_is_refused_with_400_and_nothing_stored(seeded, client):
+    body = b"sessionId=s1&phoneNumber=%2B22370000011&text=1%2A%FF%FE"
+    response = client.post("/ussd", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Session.id))) == 0
+
+
+def test_a_10kb_text_ends_the_session_with_a_reason_and_records_nothing(seeded, post):
+    session = dial(post)
+    session.start()
+    status, body = session.send("1" * 10_000)
+    assert (status, body) == (200, "END Réponse trop longue. Recomposez le code.")
+    stored = db.session.scalars(sa.select(Session)).one()
+    assert stored.state["flow"]["answers"] == {}
+
+
+def test_an_unknown_session_with_a_long_history_is_ended_politely(seeded, post):
+    session = dial(post, inputs=["1", "6", "2", "40", "38"])
+    assert session.start() == (200, "END Session interrompue. Recomposez le code pour reprendre.")
+    assert answers() == {}
+
+
+def test_a_text_that_does_not_extend_the_session_ends_it(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, ["1", "6"])
+    session.inputs = ["2", "3"]
+    assert session._post() == (200, "END Session interrompue. Recomposez le code pour reprendre.")
+
+
+# -- token, events, health --------------------------------------------------------------------------
+
+
+def test_with_a_webhook_token_a_request_without_it_is_forbidden(seeded, app, client, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "SETTINGS", replace(app.config["SETTINGS"], webhook_token="s3cret")
+    )
+    form = {"sessionId": "s1", "phoneNumber": FOCAL_POINT, "text": ""}
+    assert client.post("/ussd", data=form).status_code == 403
+    assert client.post("/ussd?token=wrong", data=form).status_code == 403
+    assert client.post("/ussd?token=s3cret", data=form).status_code == 200
+    assert client.post("/ussd/events", data={"sessionId": "s1"}).status_code == 403
+
+
+def test_the_end_of_session_notification_is_stored_once(seeded, client):
+    form = {
+        "date": "2026-11-27 10:00:00",
+        "sessionId": "ATUid_1",
+        "serviceCode": "*384*1#",
+        "networkCode": "99999",
+        "phoneNumber": FOCAL_POINT,
+        "status": "Incomplete",
+        "cost": "XOF 10",
+        "durationInMillis": "41000",
+        "hopsCount": "3",
+        "input": "1*6",
+        "lastAppResponse": "CON Idée de changement",
+        "errorMessage": "",
+    }
+    for _ in range(2):
+        assert client.post("/ussd/events", data=form).status_code == 200
+    event = db.session.scalars(sa.select(UssdEvent)).one()
+    assert (event.status, event.duration_ms, event.input) == ("Incomplete", 41000, "1*6")
+
+
+def test_ussd_keeps_answering_when_redis_is_down(seeded, app, post):
+    from workers.queues import connect
+
+    monkey_redis = connect("redis://127.0.0.1:1/0")
+    app.extensions["redis"], real = monkey_redis, app.extensions["redis"]
+    try:
+        session = dial(post)
+        session.start()
+        assert walk(session, WHOLE_CHECKIN).startswith("END Merci")
+    finally:
+        app.extensions["redis"] = real
+
+
+def test_health_reports_database_and_redis(seeded, app, client):
+    report = client.get("/healthz").get_json()
+    assert (report["status"], report["database"], report["redis"]) == ("ok", "ok", "ok")
+    from workers.queues import connect
+
+    app.extensions["redis"], real = connect("redis://127.0.0.1:1/0"), app.extensions["redis"]
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.extensions["redis"] = real
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["redis"].startswith("down")
