@@ -173,20 +173,14 @@ def _check_parent(
     if not parent_code:
         row.problems.append(f"a {kind} needs a parent_code (the code of its {wanted})")
         return
-    declared = in_file.get(parent_code)
+    declared, stored = in_file.get(parent_code), existing.get(parent_code)
+    declared_kind = declared.values["kind"] if declared is not None else None
     if parent_code in valid:
         parent_kind = valid[parent_code].values["kind"]
-    elif declared is not None and declared.values["kind"] in PARENT_KIND:
-        parent_kind = declared.values["kind"]
-        if parent_kind == wanted:
-            stored = existing.get(parent_code)
-            if stored is None or stored.kind != wanted:
-                row.problems.append(
-                    f"parent '{parent_code}' is not imported: line {declared.line} has errors"
-                )
-                return
-    elif parent_code in existing:
-        parent_kind = existing[parent_code].kind
+    elif declared_kind in PARENT_KIND and declared_kind != wanted:
+        parent_kind = declared_kind
+    elif stored is not None and (declared is None or stored.kind == wanted):
+        parent_kind = stored.kind
     elif declared is not None:
         row.problems.append(
             f"parent '{parent_code}' is not imported: line {declared.line} has errors"

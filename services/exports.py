@@ -1,0 +1,116 @@
+"""Data out of the service as CSV, for admins' spreadsheets and analysis scripts.
+
+Each export is a generator of rows (named tuples whose fields are the CSV columns), read from
+the database in batches so that a year of answers never sits in memory at once; `write_csv`
+turns any of them into CSV. The command line and the admin pages share both.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, NamedTuple, TextIO
+
+import sqlalchemy as sa
+
+from models import Answer, Checkin, Facility, Flow, FlowVersion, Worker, db
+
+BATCH_SIZE = 1_000
+
+
+class AnswerRow(NamedTuple):
+    """One stored answer of a completed check-in (the `export answers` contract's columns)."""
+
+    facility_code: str
+    period: str
+    flow_key: str
+    flow_version: int
+    question_key: str
+    value: str | int | None
+    phone: str
+    channel: str | None
+    completed_at: datetime | None
+
+
+ANSWER_COLUMNS = AnswerRow._fields
+
+
+def since_datetime(day: date | datetime) -> datetime:
+    """The start of `day` in UTC: `--since 2026-03-02` means from 2026-03-02T00:00:00Z."""
+    if isinstance(day, datetime):
+        if day.tzinfo is not None:
+            return day.astimezone(UTC)
+        day = day.date()
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def answer_rows(
+    flow_key: str | None = None,
+    since: date | datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[AnswerRow]:
+    """Every answer of a completed check-in, oldest check-in first, in question order.
+
+    `flow_key` keeps one flow's answers; `since` keeps check-ins completed at or after it (a
+    date is midnight UTC). `phone` is the phone of the worker who gave the answer.
+    """
+    query = (
+        sa.select(
+            Facility.code,
+            Checkin.period,
+            Flow.key,
+            FlowVersion.version,
+            Answer.question_key,
+            Answer.value_text,
+            Answer.value_number,
+            Worker.phone,
+            Checkin.channel,
+            Checkin.completed_at,
+        )
+        .select_from(Answer)
+        .join(Checkin, Checkin.id == Answer.checkin_id)
+        .join(Facility, Facility.id == Checkin.facility_id)
+        .join(Flow, Flow.id == Checkin.flow_id)
+        .join(FlowVersion, FlowVersion.id == Checkin.flow_version_id)
+        .join(Worker, Worker.id == Answer.worker_id)
+        .where(Checkin.status == "completed")
+        .order_by(Checkin.completed_at, Checkin.id, Answer.id)
+        .execution_options(yield_per=batch_size)
+    )
+    if flow_key is not None:
+        query = query.where(Flow.key == flow_key)
+    if since is not None:
+        query = query.where(Checkin.completed_at >= since_datetime(since))
+    result = db.session.execute(query)
+    try:
+        for row in result:
+            (code, period, key, version, question, text, number, phone, channel, completed) = row
+            value = number if number is not None else text
+            yield AnswerRow(
+                code, period, key, version, question, value, phone, channel, completed
+            )
+    finally:
+        result.close()
+
+
+def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write a header and `rows` to `out` as CSV, one row at a time; returns how many rows.
+
+    None is an empty cell and a datetime is ISO 8601 in UTC (2026-03-02T09:15:00Z).
+    """
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+        count += 1
+    return count
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value

@@ -1,0 +1,82 @@
+"""The README's demo command works with no Redis and no PostgreSQL configured.
+
+Runs the real thing: embedded Redis, SQLite, migrations, seed, then web (granian), worker and
+clock under honcho; a demo worker completes the weekly check-in over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from cli.simulate import UssdDial, http_post
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "STANDIN_PORT": str(free_port()),
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the demo must embed one
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "dev.demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = wait_for_health(base, demo)
+        assert health["database"] == "ok"
+        assert health["redis"] == "ok"
+        assert health["workers"] >= 1  # the RQ worker reached the embedded Redis
+
+        dial = UssdDial(http_post(base, None), "+22370000011")
+        status, body = dial.start()
+        assert (status, body.split("\n")[0]) == (200, "CON L'équipe QI s'est réunie cette semaine ?")
+        for entry in ["1", "6", "2", "40", "38", "1", "2", ".", "1"]:
+            status, body = dial.send(entry)
+        assert (status, body) == (200, "END Merci, vos réponses sont enregistrées.")
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        output, _ = demo.communicate(timeout=30)
+    assert "started an embedded one" in output
+
+
+def wait_for_health(base: str, demo: subprocess.Popen, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if demo.poll() is not None:
+            pytest.fail(f"the demo exited early:\n{demo.stdout.read()}")
+        try:
+            report = requests.get(f"{base}/healthz", timeout=1).json()
+            if report["workers"]:
+                return report
+        except (requests.ConnectionError, ValueError):
+            pass
+        time.sleep(0.3)
+    pytest.fail("the demo did not become healthy in time")
