@@ -1,1 +1,39 @@
-COMMANDS = []
+"""`flask export answers`: data out as CSV on stdout, for spreadsheets and scripts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from models import Flow, db
+from services.exports import ANSWER_COLUMNS, answer_rows, write_csv
+
+group = AppGroup("export", help="Export data as CSV on stdout.")
+
+SINCE = click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only from this day on (YYYY-MM-DD, from midnight UTC).",
+)
+
+
+@group.command("answers")
+@click.option("--flow", "flow_key", metavar="KEY", help="Only the answers to this flow.")
+@SINCE
+def answers_command(flow_key: str | None, since: datetime | None) -> None:
+    """One row per answer of every completed check-in, oldest first."""
+    if (
+        flow_key is not None
+        and db.session.scalar(sa.select(Flow.id).where(Flow.key == flow_key)) is None
+    ):
+        known = ", ".join(db.session.scalars(sa.select(Flow.key).order_by(Flow.key))) or "none"
+        raise click.BadParameter(f"no flow '{flow_key}' (known: {known})", param_hint="--flow")
+    out = click.get_text_stream("stdout")
+    write_csv(out, ANSWER_COLUMNS, answer_rows(flow_key, since.date() if since else None))
+    out.flush()
+
+
+COMMANDS = [group]

@@ -230,7 +230,7 @@ class _Reader:
         return tuple(questions)
 
     def one_question(self, node: Node, earlier: list[Question]) -> Question | None:
-        self.question = None
+        self.question = _peek_key(node)
         allowed = {"key", "type", "prompt", "choices", "min", "max", "max_length"}
         fields = self.mapping(node, "a question", allowed | {"required", "ask_if"})
         if fields is None:
@@ -418,6 +418,15 @@ class _Reader:
             tuple(r for r in reminders if r),
             escalate,
         )
+
+
+def _peek_key(node: Node) -> str | None:
+    """The question's key before its fields are checked, so every problem can name it."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "key" and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value
+    return None
 
 
 def _valid_opening(every: str, opens: str) -> bool:

@@ -87,9 +87,7 @@ def answer_rows(
         for row in result:
             (code, period, key, version, question, text, number, phone, channel, completed) = row
             value = number if number is not None else text
-            yield AnswerRow(
-                code, period, key, version, question, value, phone, channel, completed
-            )
+            yield AnswerRow(code, period, key, version, question, value, phone, channel, completed)
     finally:
         result.close()
 
