@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
 from flask_migrate import Migrate
+from werkzeug.exceptions import HTTPException
 
 from config import Settings
+from gateway.africastalking import AfricasTalkingGateway
 from models import db
 from models.base import configure_sqlite, engine_options
 from workers.queues import connect
@@ -32,9 +33,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_sqlite(db.engine)
     app.extensions["redis"] = connect(settings.redis_url)
 
-    from webhooks import health, ussd
+    app.extensions["gateway"] = AfricasTalkingGateway(
+        settings.at_username,
+        settings.at_api_key,
+        sender_id=settings.at_sender_id,
+        api_url=settings.at_api_url,
+        timeout=settings.at_timeout,
+    )
+
+    from webhooks import health, sms, ussd
 
     app.register_blueprint(ussd.bp)
+    app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
 
     app.register_error_handler(HTTPException, _plain_error)

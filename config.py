@@ -13,6 +13,26 @@ def _durations_hours(value: str) -> int:
     return int(value.rstrip("h"))
 
 
+def _checked_quiet_hours(value: str) -> str:
+    """Fail at start-up, not at 20:00, when QUIET_HOURS is malformed."""
+    from services.quiet_hours import parse_window
+
+    try:
+        parse_window(value)
+    except ValueError as exc:
+        raise ValueError(f"QUIET_HOURS must look like 20:00-07:00, not {value!r}") from exc
+    return value
+
+
+def _keywords(value: str) -> dict[str, tuple[str, ...]]:
+    """'start=SUIVI,CHECK;help=INFO' adds synonyms to the default SMS keywords."""
+    table: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        action, _, words = part.partition("=")
+        table[action.strip()] = tuple(w.strip() for w in words.split(",") if w.strip())
+    return table
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -28,6 +48,9 @@ class Settings:
     secret_key: str
     resume_hours: int
     transliterate: tuple[str, ...]
+    at_batch_size: int
+    at_timeout: float
+    sms_keywords: dict[str, tuple[str, ...]]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -41,11 +64,14 @@ class Settings:
             at_api_url=env.get("AT_API_URL") or None,
             webhook_token=env.get("WEBHOOK_TOKEN") or None,
             timezone=env.get("TIMEZONE") or "Africa/Bamako",
-            quiet_hours=env.get("QUIET_HOURS", "20:00-07:00"),
+            quiet_hours=_checked_quiet_hours(env.get("QUIET_HOURS", "20:00-07:00")),
             digest_at=env.get("DIGEST_AT") or "mon 07:00",
             secret_key=env.get("SECRET_KEY") or "",
             resume_hours=_durations_hours(env.get("RESUME_WINDOW") or "24h"),
             transliterate=tuple((env.get("TRANSLITERATE", "bm")).replace(",", " ").split()),
+            at_batch_size=int(env.get("AT_BATCH_SIZE") or 500),
+            at_timeout=float(env.get("AT_TIMEOUT") or 10),
+            sms_keywords=_keywords(env.get("SMS_KEYWORDS", "")),
         )
 
 

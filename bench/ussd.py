@@ -206,16 +206,22 @@ def capture_screens(args) -> list[str]:
         bodies.append(response.get_data(as_text=True))
         if response.status_code != 200 or response.mimetype != "text/plain":
             sys.exit(f"capture: step {text!r} answered {response.status} {bodies[-1]!r}")
-    problems = [f"step {i + 1} {b!r}" for i, b in enumerate(bodies[:-1]) if not b.startswith("CON ")]
+    problems = [
+        f"step {i + 1} {b!r}" for i, b in enumerate(bodies[:-1]) if not b.startswith("CON ")
+    ]
     if not bodies[-1].startswith("END Merci"):
         problems.append(f"last step {bodies[-1]!r}")
     if problems:
         sys.exit("capture: the walk does not go through the check-in: " + "; ".join(problems))
     from bench.bare_app import SCREENS
 
-    mismatched = [i + 1 for i, (a, b) in enumerate(zip(bodies, SCREENS, strict=True)) if len(a) != len(b)]
+    mismatched = [
+        i + 1 for i, (a, b) in enumerate(zip(bodies, SCREENS, strict=True)) if len(a) != len(b)
+    ]
     if mismatched:
-        log(f"WARNING: bare_app.SCREENS differ in length from the real screens at steps {mismatched}")
+        log(
+            f"WARNING: bare_app.SCREENS differ in length from the real screens at steps {mismatched}"
+        )
     return bodies
 
 
@@ -264,10 +270,15 @@ def serving(target: Target, args, stamp: str):
 
 
 def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
-    """Ready when a step from an unknown number gets its END screen (no rows written)."""
+    """Ready when a step answers CON/END (the real app: unknown number, no rows written)."""
     data = urllib.parse.urlencode(
-        {"sessionId": "ready", "serviceCode": SERVICE_CODE, "phoneNumber": "+22379999999",
-         "networkCode": "99999", "text": ""}  # fmt: skip
+        {
+            "sessionId": "ready",
+            "serviceCode": SERVICE_CODE,
+            "phoneNumber": "+22379999999",
+            "networkCode": "99999",
+            "text": "",
+        }  # fmt: skip
     ).encode()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -275,7 +286,7 @@ def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: fl
             sys.exit(f"the server exited ({process.returncode}); see {log_path}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ussd", data, timeout=2) as r:
-                if r.read().startswith(b"END "):
+                if r.read()[:4] in (b"CON ", b"END "):
                     time.sleep(0.5)  # let the other worker finish booting too
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -509,7 +520,9 @@ def report(results: list[dict], args) -> int:
         if app and (best is None or app["steps_per_s"] > best["steps_per_s"]):
             best = app
     if best:
-        print(f"\nhighest real-app throughput: {best['server']} ({best['steps_per_s']:,.0f} steps/s)")
+        print(
+            f"\nhighest real-app throughput: {best['server']} ({best['steps_per_s']:,.0f} steps/s)"
+        )
     print("\nverification (database after each real-app run):")
     for r in results:
         if "verify" in r:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import click
@@ -16,6 +17,7 @@ group = AppGroup("export", help="Export data as CSV on stdout.")
 SINCE = click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     help="Only from this day on (YYYY-MM-DD, from midnight UTC).",
 )
 
@@ -31,9 +33,9 @@ def answers_command(flow_key: str | None, since: datetime | None) -> None:
     ):
         known = ", ".join(db.session.scalars(sa.select(Flow.key).order_by(Flow.key))) or "none"
         raise click.BadParameter(f"no flow '{flow_key}' (known: {known})", param_hint="--flow")
-    out = click.get_text_stream("stdout")
-    write_csv(out, ANSWER_COLUMNS, answer_rows(flow_key, since.date() if since else None))
-    out.flush()
+    rows = answer_rows(flow_key, since.date() if since else None)
+    write_csv(sys.stdout, ANSWER_COLUMNS, rows, lineterminator="\n")
+    sys.stdout.flush()
 
 
 COMMANDS = [group]

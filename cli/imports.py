@@ -27,8 +27,8 @@ def _run(file: BinaryIO, load: Callable[[str], ImportReport]) -> None:
         text = decode_csv(file.read())
     except CsvFormatError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
-    report = load(text)
     try:
+        report = load(text)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -43,7 +43,7 @@ def _run(file: BinaryIO, load: Callable[[str], ImportReport]) -> None:
         sys.exit(1)
 
 
-@group.command("facilities")
+@group.command("facilities", short_help="Create or update facilities from FILE.csv.")
 @click.argument("file", type=click.File("rb"))
 def facilities_command(file: BinaryIO) -> None:
     """Import FILE.csv with columns code,name,kind,parent_code (kind: region, csref or cscom).
@@ -54,7 +54,7 @@ def facilities_command(file: BinaryIO) -> None:
     _run(file, import_facility_rows)
 
 
-@group.command("workers")
+@group.command("workers", short_help="Create or update workers from FILE.csv.")
 @click.argument("file", type=click.File("rb"))
 def workers_command(file: BinaryIO) -> None:
     """Import FILE.csv with columns name,phone,facility_code,role,language.

@@ -19,7 +19,9 @@ def _parse_now(_ctx, _param, value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"'{value}' is not an ISO date-time like 2026-11-30T08:05") from exc
+        raise click.BadParameter(
+            f"'{value}' is not an ISO date-time like 2026-11-30T08:05"
+        ) from exc
     if moment.tzinfo is None:
         from zoneinfo import ZoneInfo
 
@@ -28,7 +30,9 @@ def _parse_now(_ctx, _param, value: str | None) -> datetime:
 
 
 @click.command("tick")
-@click.option("--now", callback=_parse_now, help="Run as if at this moment (local time unless it has a zone).")
+@click.option(
+    "--now", callback=_parse_now, help="Run as if at this moment (local time unless it has a zone)."
+)
 def tick_command(now: datetime) -> None:
     """Run the periodic work once: open due check-ins, mark missed ones."""
     report = tick(now, current_app.config["SETTINGS"].timezone)

@@ -77,6 +77,10 @@ class Flow:
     def question(self, key: str) -> Question:
         return next(q for q in self.questions if q.key == key)
 
+    def prompt(self, question: Question, language: str) -> str:
+        """The question's prompt; a question written without one shows its key."""
+        return self.text(question.prompt, language) or question.key.replace("_", " ").capitalize()
+
     def text(self, text: Text, language: str) -> str:
         """The text in `language`, else in the flow's first language (the contract's fallback)."""
         return text.get(language) or text.get(self.languages[0]) or next(iter(text.values()), "")

@@ -7,6 +7,7 @@ state until the person confirms; the caller stores them then, all together.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,8 @@ BACK_ANY = "00"
 BACK_CHOICE = "0"
 SUBMIT = "1"
 SKIP = ("", "-", ".")
-MAX_NUMBER_DIGITS = 9
+NUMBER = re.compile(r"-?[0-9]{1,9}")
+"""ASCII digits only (str.isdigit accepts '²', which int() refuses), and at most nine."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def advance(flow: Flow, state: State, raw: str) -> Outcome:
     if state.step == CONFIRM:
         return _confirm(flow, state, entry)
     question = flow.question(state.step)
-    value = parse(flow, question, entry, state.answers)
+    value = parse(flow, question, entry, answers(flow, state))
     if isinstance(value, Invalid):
         return _ask(state, question, value)
     given = (
@@ -177,7 +179,7 @@ def _without(state: State, question: Question) -> dict[str, Answer]:
 
 
 def _forward(flow: Flow, state: State, after: Question) -> Outcome:
-    following = _next_question(flow, after, state.answers)
+    following = _next_question(flow, after, answers(flow, state))
     if following is None:
         return Outcome(replace(state, step=CONFIRM), Screen("confirm"))
     return _ask(replace(state, step=following.key), following)
@@ -198,7 +200,7 @@ def _confirm(flow: Flow, state: State, entry: str) -> Outcome:
 
 
 def _parse_choice(question: Question, entry: str) -> Answer | Invalid:
-    if entry.isdigit() and 1 <= int(entry) <= len(question.choices):
+    if NUMBER.fullmatch(entry) and 1 <= int(entry) <= len(question.choices):
         return question.choices[int(entry) - 1].value
     wanted = fold(entry)
     for choice in question.choices:
@@ -209,7 +211,7 @@ def _parse_choice(question: Question, entry: str) -> Answer | Invalid:
 
 def _parse_number(question: Question, entry: str, given: Mapping[str, Answer]) -> int | Invalid:
     digits = entry.replace(" ", "")
-    if not (digits.lstrip("-").isdigit() and len(digits) <= MAX_NUMBER_DIGITS):
+    if not NUMBER.fullmatch(digits):
         return Invalid("number")
     value = int(digits)
     low, high = _bound(question.min, given), _bound(question.max, given)
@@ -253,3 +255,51 @@ def _holds(condition: Condition, given: Mapping[str, Answer], flow: Flow) -> boo
         "gt": actual > operand,
         "ge": actual >= operand,
     }[condition.op]
+
+
+@dataclass(frozen=True)
+class CompactError:
+    """Why a one-message answer list was refused, and at which answer (1-based)."""
+
+    position: int
+    problem: Literal["invalid", "missing", "extra"]
+    question: Question | None = None
+    error: Invalid | None = None
+
+
+def answer_all(flow: Flow, entries: list[str]) -> State | CompactError:
+    """All answers at once (the SMS compact form), validated as a whole, as a confirmed State.
+
+    Entries answer the questions that are asked, in order; a text question with nothing
+    askable after it takes the rest of the message, spaces included.
+    """
+    state = State(CONFIRM)
+    position = 0
+    for index, question in enumerate(flow.questions):
+        if not holds(question.ask_if, state.answers, flow):
+            continue
+        if position >= len(entries):
+            if question.required:
+                return CompactError(position + 1, "missing", question)
+            continue
+        entry = entries[position]
+        position += 1
+        if question.type == "text" and not _askable_after(flow, index, state.answers):
+            entry, position = " ".join(entries[position - 1 :]), len(entries)
+        value = parse(flow, question, entry, state.answers)
+        if isinstance(value, Invalid):
+            return CompactError(position, "invalid", question, value)
+        if value is not None:
+            state = replace(
+                state,
+                answers={**state.answers, question.key: value},
+                raw={**state.raw, question.key: entry},
+                trail=(*state.trail, question.key),
+            )
+    if position < len(entries):
+        return CompactError(position + 1, "extra")
+    return state
+
+
+def _askable_after(flow: Flow, index: int, given: Mapping[str, Answer]) -> bool:
+    return any(holds(q.ask_if, given, flow) for q in flow.questions[index + 1 :])

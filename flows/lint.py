@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from itertools import product
 
 from flows.definition import Flow
-from flows.engine import Invalid
-from flows.render import error_text, question_text
+from flows.engine import Invalid, Screen
+from flows.render import error_text, question_text, screen_text
 from flows.smstext import USSD_SAFE_LIMIT, sms_cost, to_gsm7, ussd_limit
 
 
@@ -40,7 +40,7 @@ def lint(flow: Flow, transliterate: Collection[str] = ()) -> list[Finding]:
         worst = _longest_error(question.type, question.max or question.max_length, language)
         findings += _ussd(f"question '{question.key}'", language, screen, worst)
     for language in flow.languages:
-        closing = outgoing(flow.text(flow.closing, language), language, transliterate)
+        closing = outgoing(screen_text(flow, Screen("closing"), language), language, transliterate)
         findings += _ussd("closing", language, closing, "")
         findings.append(_sms("closing", language, closing))
         for number, alert in enumerate(flow.alerts, 1):
@@ -59,25 +59,17 @@ def _longest_error(kind: str, limit: object, language: str) -> str:
 
 
 def _ussd(where: str, language: str, screen: str, error: str) -> list[Finding]:
+    """Screens are measured in the units phones count: GSM-7 septets or UCS-2 code units."""
     limit = min(ussd_limit(screen), USSD_SAFE_LIMIT)
-    findings = []
-    if len(screen) > limit:
-        findings.append(
-            Finding(
-                "warning",
-                where,
-                language,
-                f"USSD screen is {len(screen)} characters (limit {limit})",
-            )
-        )
-    elif error and len(screen) + 1 + len(error) > ussd_limit(screen):
-        total = len(screen) + 1 + len(error)
-        findings.append(
-            Finding(
-                "warning", where, language, f"with an error line the screen is {total} characters"
-            )
-        )
-    return findings
+    size = sms_cost(screen).units
+    if size > limit:
+        message = f"USSD screen is {size} characters (limit {limit})"
+        return [Finding("warning", where, language, message)]
+    total = sms_cost(f"{screen}\n{error}").units
+    if error and total > ussd_limit(screen):
+        message = f"with an error line the screen is {total} characters"
+        return [Finding("warning", where, language, message)]
+    return []
 
 
 def _sms(where: str, language: str, text: str) -> Finding:

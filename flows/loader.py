@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NoReturn
 from datetime import timedelta
+from typing import NoReturn
 
 import yaml
 
@@ -164,7 +164,10 @@ class _Reader:
     def text(self, node: Node, what: str) -> Text:
         """A text per language; a plain string counts as the default language's text."""
         if isinstance(node, yaml.ScalarNode):
-            return {self.languages[0]: node.value} if self.languages and node.value else {}
+            if not node.value.strip():
+                self.error(node, f"{what} is empty")
+                return {}
+            return {self.languages[0]: node.value} if self.languages else {}
         fields = self.mapping(node, what, set(self.languages))
         if fields is None:
             return {}
@@ -208,13 +211,17 @@ class _Reader:
     def language_list(self, node: Node | None) -> tuple[str, ...]:
         if node is None:
             return ()
-        languages = [self.scalar(n, "languages") for n in self.sequence(node, "languages")]
-        if not languages:
+        nodes = self.sequence(node, "languages")
+        if not nodes:
             self.error(node, "languages must list at least one language, the default first")
-        for lang_node, lang in zip(node.value, languages, strict=True):
+        languages = []
+        for lang_node in nodes:
+            lang = self.scalar(lang_node, "languages")
             if lang is not None and not LANGUAGE_PATTERN.match(lang):
                 self.error(lang_node, f"language '{lang}' must be a 2 or 3 letter code such as fr")
-        return tuple(lang for lang in languages if lang)
+            elif lang is not None:
+                languages.append(lang)
+        return tuple(languages)
 
     def questions(self, node: Node | None) -> tuple[Question, ...]:
         if node is None:
@@ -248,8 +255,7 @@ class _Reader:
         if kind not in ("choice", "number", "text"):
             self.error(fields.get("type", node), "type must be choice, number or text")
             return None
-        if "prompt" not in fields:
-            self.error(node, "a question needs a 'prompt'")
+        # DESIGN.md's own example has a question without a prompt: the key stands in for it.
         prompt = self.text(fields["prompt"], "prompt") if "prompt" in fields else {}
         self.fields_only_for(fields, kind)
         choices = self.choices(fields["choices"]) if "choices" in fields else ()
@@ -424,7 +430,9 @@ def _peek_key(node: Node) -> str | None:
     """The question's key before its fields are checked, so every problem can name it."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if getattr(key_node, "value", None) == "key" and isinstance(value_node, yaml.ScalarNode):
+            if getattr(key_node, "value", None) == "key" and isinstance(
+                value_node, yaml.ScalarNode
+            ):
                 return value_node.value
     return None
 

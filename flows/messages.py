@@ -55,6 +55,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Réponse trop longue. Recomposez le code.",
         "bm": "Jaabi ka jan. Kode wele tugun.",
     },
+    "compact.invalid": {
+        "fr": "Réponse {n} ({prompt}): {reason} Rien n'est enregistré.",
+        "bm": "Jaabi {n} ({prompt}): {reason} Foyi ma sɛbɛn.",
+    },
+    "compact.missing": {
+        "fr": "Il manque la réponse {n} ({prompt}). Rien n'est enregistré.",
+        "bm": "Jaabi {n} tɛ yen ({prompt}). Foyi ma sɛbɛn.",
+    },
+    "compact.extra": {
+        "fr": "Trop de réponses: {n} attendues. Rien n'est enregistré.",
+        "bm": "Jaabiw ka ca: {n} dɔrɔn. Foyi ma sɛbɛn.",
+    },
+    "compact.several": {
+        "fr": "Plusieurs suivis sont ouverts: envoyez QI seul pour choisir.",
+        "bm": "Sɛgɛsɛgɛli caman bɛ yen: QI dɔrɔn ci ka kelen sugandi.",
+    },
+    "sms.stopped": {
+        "fr": "Vous ne recevrez plus de SMS du suivi QI. Envoyez START pour revenir.",
+        "bm": "I tɛna SMS sɔrɔ tugun. START ci ka segin.",
+    },
+    "sms.started": {
+        "fr": "Vous recevez de nouveau les SMS du suivi QI. Envoyez QI pour répondre.",
+        "bm": "I bɛna SMS sɔrɔ tugun. QI ci ka jaabi di.",
+    },
+    "sms.help": {
+        "fr": "QI: répondre au suivi. QI et toutes les réponses: en 1 SMS. 00: retour. STOP: plus de SMS. FR/BM: langue.",
+        "bm": "QI: jaabi di. QI ni jaabiw bɛɛ: SMS 1 kɔnɔ. 00: segin. STOP: a dabila. FR/BM: kan.",
+    },
+    "sms.language": {
+        "fr": "Langue choisie: FR. Envoyez QI pour répondre.",
+        "bm": "Kan: bamanankan. QI ci ka jaabi di.",
+    },
+    "sms.hint": {
+        "fr": "Envoyez QI pour répondre au suivi, AIDE pour l'aide.",
+        "bm": "QI ci ka jaabi di, AIDE ka dɛmɛ sɔrɔ.",
+    },
     "unavailable": {
         "fr": "Service indisponible. Réessayez dans quelques minutes.",
         "bm": "Baara tɛ taa sisan. Aw ye segin a kan sɔɔni.",

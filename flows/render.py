@@ -6,13 +6,13 @@ Lint measures the same strings the phones show, because it calls these same func
 from __future__ import annotations
 
 from flows.definition import Flow, Question
-from flows.engine import Invalid, Screen
+from flows.engine import CompactError, Invalid, Screen
 from flows.messages import say
 
 
 def question_text(flow: Flow, question: Question, language: str) -> str:
     """The prompt, then each choice numbered from 1 in file order, one per line."""
-    lines = [flow.text(question.prompt, language)]
+    lines = [flow.prompt(question, language)]
     lines += [f"{i} {flow.text(c.label, language)}" for i, c in enumerate(question.choices, 1)]
     return "\n".join(lines)
 
@@ -38,3 +38,20 @@ def screen_text(flow: Flow, screen: Screen, language: str) -> str:
 def menu_text(titles: list[str], language: str) -> str:
     lines = [say("menu", language)] + [f"{i} {t}" for i, t in enumerate(titles, 1)]
     return "\n".join(lines)
+
+
+def compact_error_text(flow: Flow, problem: CompactError, language: str) -> str:
+    """Which answer of a one-message reply is wrong, and why; nothing was stored."""
+    if problem.problem == "extra":
+        return say("compact.extra", language, n=problem.position - 1)
+    assert problem.question is not None
+    prompt = _short(flow.prompt(problem.question, language))
+    if problem.problem == "missing":
+        return say("compact.missing", language, n=problem.position, prompt=prompt)
+    assert problem.error is not None
+    reason = error_text(problem.error, language)
+    return say("compact.invalid", language, n=problem.position, prompt=prompt, reason=reason)
+
+
+def _short(prompt: str, limit: int = 40) -> str:
+    return prompt if len(prompt) <= limit else prompt[: limit - 3].rstrip() + "..."

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import queue
@@ -489,7 +490,12 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterato
     For tests and in-process demos: a real socket, so the SDK's real HTTP code path runs.
     """
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="standin-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown waits one poll: keep test teardown quick
+        name="standin-server",
+        daemon=True,
+    )
     thread.start()
     try:
         yield RunningServer(host, server.server_port)
@@ -577,6 +583,7 @@ def main(argv: list[str] | None = None) -> None:
         auto_deliver=args.auto_deliver,
         auto_deliver_delay=args.auto_deliver_delay,
     )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     make_server(args.host, args.port, app, threaded=True).serve_forever()
 
 

@@ -4,6 +4,7 @@ from models.base import db
 from models.checkins import Answer, Checkin, Session, UssdEvent
 from models.directory import Facility, Worker
 from models.flows import Flow, FlowVersion
+from models.messages import InboundMessage, OutboundMessage
 
 __all__ = [
     "Answer",
@@ -11,6 +12,8 @@ __all__ = [
     "Facility",
     "Flow",
     "FlowVersion",
+    "InboundMessage",
+    "OutboundMessage",
     "Session",
     "UssdEvent",
     "Worker",

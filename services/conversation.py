@@ -18,9 +18,10 @@ from flows import engine
 from flows.engine import Outcome
 from flows.lint import outgoing
 from flows.messages import say
-from flows.render import menu_text, screen_text
-from models import Checkin, FlowVersion, Session, Worker, db
+from flows.render import compact_error_text, menu_text, screen_text
+from models import Checkin, FlowVersion, OutboundMessage, Session, Worker, db
 from services import checkins
+from services.alerts import queue_alerts
 from services.flow_store import definition
 
 RESUME, MENU, FLOW = "resume", "menu", "flow"
@@ -41,6 +42,8 @@ class Conversation:
         self.worker: Worker = session.worker
         self.language = self.worker.language
         self.now = now
+        self.queued: list[OutboundMessage] = []
+        """Messages this step wrote to the outbox: the caller dispatches them after commit."""
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -68,10 +71,7 @@ class Conversation:
         options = checkins.options_for(self.worker, self.now, self.settings.timezone)
         open_options = [o for o in options if not o.done]
         if not open_options:
-            done = next((o for o in options if o.done), None)
-            if done is not None:
-                return self.end(self._already_done(done.checkin))
-            return self.end(say("nothing_open", self.language))
+            return self._choose_first(options, open_options)
         if len(open_options) == 1:
             return self._start(open_options[0], menu=False)
         self.session.state = {"stage": MENU, "options": [self._option_ref(o) for o in open_options]}
@@ -114,13 +114,38 @@ class Conversation:
         outcome = engine.advance(flow, state, entry)
         if not outcome.submitted:
             return self._show(self.session.state["version"], outcome, self.session.state["menu"])
-        final = engine.answers(flow, outcome.state)
-        checkin = self.session.checkin
+        return self._submit(flow, outcome.state, self.session.checkin)
+
+    def submit_all(self, entries: list[str]) -> Reply:
+        """The compact form: every answer in one message, validated as a whole, then stored."""
+        options = checkins.options_for(self.worker, self.now, self.settings.timezone)
+        open_options = [o for o in options if not o.done]
+        if len(open_options) != 1:
+            return self._choose_first(options, open_options)
+        option = open_options[0]
+        flow = definition(option.version.id)
+        result = engine.answer_all(flow, entries)
+        if isinstance(result, engine.CompactError):
+            return self.end(compact_error_text(flow, result, self.language))
+        checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
+        self.session.checkin = checkin
+        return self._submit(flow, result, checkin)
+
+    def _choose_first(self, options, open_options) -> Reply:
+        if open_options:
+            return self.end(say("compact.several", self.language))
+        done = next((o for o in options if o.done), None)
+        if done is not None:
+            return self.end(self._already_done(done.checkin))
+        return self.end(say("nothing_open", self.language))
+
+    def _submit(self, flow, state: engine.State, checkin: Checkin) -> Reply:
+        final = engine.answers(flow, state)
         stored = checkins.submit(
             checkin,
             flow,
             final,
-            dict(outcome.state.raw),
+            dict(state.raw),
             self.worker,
             self.session.id,
             self.session.channel,
@@ -129,7 +154,8 @@ class Conversation:
         if not stored:
             return self.end(self._already_done(checkin))
         self.session.status = "submitted"
-        return self.end(screen_text(flow, outcome.screen, self.language))
+        self.queued += queue_alerts(self.settings, checkin, flow, final, self.worker, self.now)
+        return self.end(screen_text(flow, engine.Screen("closing"), self.language))
 
     # -- helpers --------------------------------------------------------------------------------
 

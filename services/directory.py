@@ -292,7 +292,7 @@ def _read(source: CsvInput, columns: tuple[str, ...]) -> list[_Row]:
     """
     lines = _lines(source)
     header_line = next(lines, None)
-    if header_line is None or not header_line.strip():
+    if header_line is None:
         raise CsvFormatError(f"the file is empty: the first line must be {','.join(columns)}")
     header_line = header_line.removeprefix("\ufeff")
     delimiter = max(DELIMITERS, key=header_line.count)

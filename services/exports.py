@@ -37,11 +37,11 @@ ANSWER_COLUMNS = AnswerRow._fields
 
 
 def since_datetime(day: date | datetime) -> datetime:
-    """The start of `day` in UTC: `--since 2026-03-02` means from 2026-03-02T00:00:00Z."""
+    """The start of `day` in UTC: `--since 2026-03-02` means from 2026-03-02T00:00:00Z.
+
+    A datetime is kept as it is, in UTC when it has no timezone."""
     if isinstance(day, datetime):
-        if day.tzinfo is not None:
-            return day.astimezone(UTC)
-        day = day.date()
+        return day.astimezone(UTC) if day.tzinfo else day.replace(tzinfo=UTC)
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
@@ -92,12 +92,18 @@ def answer_rows(
         result.close()
 
 
-def write_csv(out: TextIO, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def write_csv(
+    out: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    lineterminator: str = "\r\n",
+) -> int:
     """Write a header and `rows` to `out` as CSV, one row at a time; returns how many rows.
 
-    None is an empty cell and a datetime is ISO 8601 in UTC (2026-03-02T09:15:00Z).
+    None is an empty cell and a datetime is ISO 8601 in UTC (2026-03-02T09:15:00Z). Lines end
+    in CRLF as RFC 4180 says, unless told otherwise (a bare LF suits a Unix pipe better).
     """
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator=lineterminator)
     writer.writerow(columns)
     count = 0
     for row in rows:

@@ -34,20 +34,35 @@ def _settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def _schemas(tmp_path_factory) -> dict[str, Flask]:
-    """One migrated app per database for the whole run."""
+def _schemas(tmp_path_factory) -> Iterator[dict[str, Flask]]:
+    """One migrated app per database for the whole run.
+
+    PostgreSQL gets a schema of this run's own, so two runs (a developer's and CI's, or
+    parallel helpers) never drop each other's tables.
+    """
     sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    schema = f"test_{os.getpid()}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    postgres_url = (
+        f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
+    )
     apps = {}
-    for name, url in (("sqlite", sqlite_url), ("postgresql", POSTGRES_URL)):
+    for name, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
         app = create_app(_settings(url))
         app.config["TESTING"] = True
         with app.app_context():
-            if name == "postgresql":
-                with db.engine.begin() as connection:
-                    connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             upgrade()
         apps[name] = app
-    return apps
+    yield apps
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=DATABASES)

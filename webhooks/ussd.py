@@ -21,6 +21,7 @@ from models.base import utcnow
 from models.phone import InvalidPhone, normalise_phone
 from services.conversation import Conversation, Reply
 from webhooks.gateway import form_field, require_token
+from workers.outbox import dispatch
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ussd", __name__)
@@ -71,13 +72,18 @@ def _step(worker: Worker, session_id: str, text: str) -> Reply:
         session = Session(channel="ussd", gateway_session_id=session_id, worker=worker, state={})
         db.session.add(session)
         db.session.flush()
-        reply = _first_step(Conversation(_settings(), session, now), text)
+        conversation = Conversation(_settings(), session, now)
+        reply = _first_step(conversation, text)
     elif session.worker_id != worker.id or session.status != "active":
+        conversation = None
         reply = Reply(say("session_lost", worker.language), end=True)
     else:
-        reply = _next_step(Conversation(_settings(), session, now), session.last_input, text)
+        conversation = Conversation(_settings(), session, now)
+        reply = _next_step(conversation, session.last_input, text)
     session.last_input, session.last_reply, session.updated_at = text, reply.text, now
     db.session.commit()
+    if conversation is not None and conversation.queued:
+        dispatch(current_app.extensions["redis"])
     return reply
 
 

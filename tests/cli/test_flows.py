@@ -35,7 +35,7 @@ def test_lint_names_file_line_and_question_and_exits_1(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["flows", "lint", str(path)])
     assert result.exit_code == 1
     assert f"error: {path}:6: question 'met': a question: unknown field 'promt'" in result.output
-    assert f"error: {path}:4: question 'met': a question needs a 'prompt'" in result.output
+    assert "expected one of:" in result.output
 
 
 def test_lint_of_a_missing_file_says_so(app, tmp_path):

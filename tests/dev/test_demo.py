@@ -57,7 +57,10 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
 
         dial = UssdDial(http_post(base, None), "+22370000011")
         status, body = dial.start()
-        assert (status, body.split("\n")[0]) == (200, "CON L'équipe QI s'est réunie cette semaine ?")
+        assert (status, body.split("\n")[0]) == (
+            200,
+            "CON L'équipe QI s'est réunie cette semaine ?",
+        )
         for entry in ["1", "6", "2", "40", "38", "1", "2", ".", "1"]:
             status, body = dial.send(entry)
         assert (status, body) == (200, "END Merci, vos réponses sont enregistrées.")

@@ -1,0 +1,77 @@
+"""SMS in and out. An outbound SMS is a row here before it is queued: the outbox is the truth,
+Redis only carries ids, so a lost queue or a dead worker loses nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import UTCDateTime, db, utcnow
+
+OUTBOX_STATUSES = (
+    "pending",  # waiting: for the queue, quiet hours to end, or a retry
+    "queued",  # its id is in an RQ job
+    "sending",  # claimed by one worker, request under way
+    "sent",  # the gateway accepted it (100, 101, 102)
+    "submitted",  # delivery reports, moving forward only
+    "buffered",
+    "success",
+    "failed",
+    "rejected",
+    "expired",
+    "absent",
+    "cancelled",  # never sent: the person opted out before it left
+    "unknown",  # a worker died mid-request: maybe sent, so never sent again
+)
+FINAL_STATUSES = ("success", "failed", "rejected", "cancelled", "unknown")
+KINDS = ("reply", "alert", "reminder", "invitation", "digest", "broadcast", "system")
+
+
+class OutboundMessage(db.Model):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
+        sa.CheckConstraint(f"kind IN {KINDS}", name="kind"),
+        sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), index=True)
+    worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.String(3), default="fr")
+    encoding: Mapped[str] = mapped_column(sa.String(8))
+    segments: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    gateway_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    cost: Mapped[str | None] = mapped_column(sa.String(32))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    """Set for messages that must exist once (a reminder for a check-in, an alert)."""
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundMessage(db.Model):
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    """The gateway's `id`: it retries for minutes, and a repeat must change nothing."""
+    phone: Mapped[str] = mapped_column(sa.String(32), index=True)
+    to: Mapped[str] = mapped_column(sa.String(32), default="")
+    text: Mapped[str] = mapped_column(sa.Text)
+    link_id: Mapped[str | None] = mapped_column(sa.String(100))
+    network_code: Mapped[str | None] = mapped_column(sa.String(16))
+    gateway_date: Mapped[str | None] = mapped_column(sa.String(40))
+    worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
+    encoding: Mapped[str] = mapped_column(sa.String(8))
+    segments: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

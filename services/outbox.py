@@ -1,0 +1,63 @@
+"""Writing outbound SMS: every message becomes an outbox row in the caller's transaction.
+
+The row carries its cost (encoding, segments), when it may leave (quiet hours) and, for
+messages that must exist once, a dedupe key. Sending is the RQ workers' job (workers/outbox.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from config import Settings
+from flows.lint import outgoing
+from flows.smstext import sms_cost
+from models import OutboundMessage, Worker, db
+from services.quiet_hours import release_time
+
+SERVICE_STARTED = ("reminder", "invitation", "digest", "broadcast")
+"""Kinds that wait for quiet hours to end and never reach an opted-out person."""
+
+
+def compose(
+    settings: Settings,
+    now: datetime,
+    *,
+    phone: str,
+    text: str,
+    kind: str,
+    language: str = "fr",
+    worker: Worker | None = None,
+    urgent: bool = False,
+    dedupe_key: str | None = None,
+) -> OutboundMessage | None:
+    """Add an outbound SMS to the session; None when it must not be sent (opted out, a repeat)."""
+    if worker is not None and worker.opted_out and kind != "reply":
+        return None
+    body = outgoing(text, language, settings.transliterate)
+    cost = sms_cost(body)
+    waits = kind in SERVICE_STARTED or (kind == "alert" and not urgent)
+    message = OutboundMessage(
+        phone=phone,
+        worker_id=worker.id if worker is not None else None,
+        text=body,
+        language=language,
+        encoding=cost.encoding,
+        segments=cost.segments,
+        kind=kind,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+        not_before=release_time(now, settings.quiet_hours, settings.timezone) if waits else now,
+        created_at=now,
+        updated_at=now,
+    )
+    if dedupe_key is None:
+        db.session.add(message)
+        return message
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return None
+    return message

@@ -1,0 +1,201 @@
+"""Specification for flows.lint: screens that risk being cut and SMS that cost more than needed."""
+
+from textwrap import dedent
+
+import pytest
+
+from flows.definition import Flow
+from flows.lint import Finding, lint
+from flows.loader import load_flow
+
+
+def load(source: str) -> Flow:
+    return load_flow(dedent(source).lstrip("\n"), "f.yaml")
+
+
+def flow_with(prompt_fr: str, prompt_bm: str | None = None, **extra: str) -> Flow:
+    """One text question (and whatever top-level YAML `extra` holds, e.g. closing, alerts)."""
+    prompt = f'{{fr: "{prompt_fr}"' + (f', bm: "{prompt_bm}"' if prompt_bm else "") + "}"
+    source = (
+        "key: f\n"
+        "languages: [fr, bm]\n"
+        "questions:\n"
+        f"  - {{key: note, type: text, max_length: 20, prompt: {prompt}}}\n"
+        + "".join(f"{key}: {value}\n" for key, value in extra.items())
+    )
+    return load_flow(source, "f.yaml")
+
+
+def warnings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "warning"]
+
+
+def about(findings: list[Finding], where: str, language: str) -> list[str]:
+    return [
+        f"{f.level}: {f.message}" for f in findings if (f.where, f.language) == (where, language)
+    ]
+
+
+# --- USSD screens ------------------------------------------------------------------------------
+
+
+def test_a_short_flow_has_no_warnings():
+    assert warnings(lint(flow_with("Votre nom ?", "I tɔgɔ?", closing='"Merci."'))) == []
+
+
+def test_a_screen_over_160_characters_is_a_warning_naming_the_question_and_language():
+    findings = lint(flow_with("x" * 161, "y" * 20))
+
+    assert about(findings, "question 'note'", "fr") == [
+        "warning: USSD screen is 161 characters (limit 160)"
+    ]
+    assert about(findings, "question 'note'", "bm") == []
+    assert str(warnings(findings)[0]) == (
+        "warning: question 'note' [fr]: USSD screen is 161 characters (limit 160)"
+    )
+
+
+def test_choice_lines_count_towards_the_screen():
+    choices = ", ".join(f'{{value: c{i}, label: "{"x" * 20}"}}' for i in range(6))
+    flow = load(
+        f"""
+        key: f
+        languages: [fr]
+        questions:
+          - {{key: pick, type: choice, prompt: "{"p" * 30}", choices: [{choices}]}}
+        """
+    )
+    # 30 + 6 * (1 newline + "N " + 20) = 168 characters
+    assert about(lint(flow), "question 'pick'", "fr") == [
+        "warning: USSD screen is 168 characters (limit 160)"
+    ]
+
+
+def test_a_screen_that_fits_alone_but_not_with_an_error_line_is_a_warning():
+    # 160 characters, then "\n" and the longest error for a text question with max_length 20:
+    # "Trop long: 20 signes au plus." (29 characters) makes 190, over the 182 USSD limit.
+    findings = lint(flow_with("x" * 160, "y" * 20))
+
+    assert about(findings, "question 'note'", "fr") == [
+        "warning: with an error line the screen is 190 characters"
+    ]
+
+
+def test_a_bambara_screen_with_a_letter_outside_gsm7_is_held_to_80_characters():
+    findings = lint(flow_with("Votre nom ?", "ɛ" + "y" * 80))
+
+    assert about(findings, "question 'note'", "bm") == [
+        "warning: USSD screen is 81 characters (limit 80)"
+    ]
+
+
+def test_the_same_length_in_gsm7_letters_is_fine():
+    findings = lint(flow_with("Votre nom ?", "e" + "y" * 80))
+
+    assert about(findings, "question 'note'", "bm") == []
+
+
+def test_transliterating_bambara_brings_the_screen_back_under_the_gsm7_limit():
+    findings = lint(flow_with("Votre nom ?", "ɛ" + "y" * 80), transliterate=("bm",))
+
+    assert about(findings, "question 'note'", "bm") == []
+
+
+def test_transliteration_applies_only_to_the_languages_named():
+    findings = lint(flow_with("Votre nom ?", "ɛ" + "y" * 80), transliterate=("fr",))
+
+    assert about(findings, "question 'note'", "bm") == [
+        "warning: USSD screen is 81 characters (limit 80)"
+    ]
+
+
+def test_a_bambara_screen_falling_back_to_french_is_measured_too():
+    findings = lint(flow_with("x" * 161))
+
+    assert about(findings, "question 'note'", "bm") == [
+        "warning: USSD screen is 161 characters (limit 160)"
+    ]
+
+
+def test_a_screen_is_measured_in_septets_so_euro_signs_count_twice():
+    findings = lint(flow_with("x" * 140 + "€" * 12, "y" * 20))
+
+    (warning,) = about(findings, "question 'note'", "fr")
+    assert warning.startswith("warning: USSD screen is 164 ")
+
+
+# --- SMS texts ---------------------------------------------------------------------------------
+
+
+def test_the_closing_is_reported_with_its_encoding_and_segments_in_each_language():
+    findings = lint(flow_with("Nom ?", closing='{fr: "Merci.", bm: "I ni ce."}'))
+
+    assert about(findings, "closing", "fr") == ["info: SMS GSM-7, 1 segment, 6 units"]
+    assert about(findings, "closing", "bm") == ["info: SMS GSM-7, 1 segment, 8 units"]
+
+
+def test_a_closing_longer_than_one_sms_is_a_warning():
+    findings = lint(flow_with("Nom ?", closing='"' + "m" * 161 + '"'))
+
+    assert about(findings, "closing", "fr") == [
+        "warning: USSD screen is 161 characters (limit 160)",
+        "warning: SMS GSM-7, 2 segments, 161 units",
+    ]
+
+
+def test_an_alert_with_a_letter_outside_gsm7_is_reported_as_ucs2():
+    alerts = '[{when: {note: "x"}, text: "{facility}: fenêtre cassée"}]'
+    findings = lint(flow_with("Nom ?", alerts=alerts))
+
+    where = "alert 1 (before its {fields} are filled)"
+    assert about(findings, where, "fr") == ["info: SMS UCS-2, 1 segment, 26 units"]
+
+
+def test_a_bambara_alert_is_ucs2_unless_bambara_is_transliterated():
+    alerts = (
+        '[{when: {note: "x"}, text: {fr: "{facility}: pas de réunion", '
+        'bm: "{facility}: ladon ma kɛ"}}]'
+    )
+    where = "alert 1 (before its {fields} are filled)"
+
+    assert about(lint(flow_with("Nom ?", alerts=alerts)), where, "bm") == [
+        "info: SMS UCS-2, 1 segment, 23 units"
+    ]
+    # In GSM-7 the braces of {facility} are extension characters of two septets each.
+    assert about(lint(flow_with("Nom ?", alerts=alerts), ("bm",)), where, "bm") == [
+        "info: SMS GSM-7, 1 segment, 25 units"
+    ]
+
+
+def test_an_alert_over_70_ucs2_characters_costs_two_segments_and_is_a_warning():
+    alerts = '[{when: {note: "x"}, text: "' + "ê" * 71 + '"}]'
+    findings = lint(flow_with("Nom ?", alerts=alerts))
+
+    assert about(findings, "alert 1 (before its {fields} are filled)", "fr") == [
+        "warning: SMS UCS-2, 2 segments, 71 units"
+    ]
+
+
+def test_every_alert_is_numbered_from_1_in_file_order():
+    alerts = '[{when: {note: "a"}, text: "A"}, {when: {note: "b"}, text: "BB"}]'
+    findings = lint(flow_with("Nom ?", alerts=alerts))
+
+    assert about(findings, "alert 1 (before its {fields} are filled)", "fr") == [
+        "info: SMS GSM-7, 1 segment, 1 units"
+    ]
+    assert about(findings, "alert 2 (before its {fields} are filled)", "fr") == [
+        "info: SMS GSM-7, 1 segment, 2 units"
+    ]
+
+
+def test_without_a_closing_the_title_shown_instead_is_what_is_measured():
+    flow = load(
+        """
+        key: f
+        title: "Suivi QI de la semaine"
+        languages: [fr]
+        questions:
+          - {key: a, type: text, prompt: "Nom ?"}
+        """
+    )
+    assert about(lint(flow), "closing", "fr") == ["info: SMS GSM-7, 1 segment, 22 units"]
