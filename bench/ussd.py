@@ -1,33 +1,40 @@
 """USSD throughput and latency benchmark: the real app against a bare Flask floor, per server.
 
-    .venv/bin/python bench/ussd.py                  # everything, ~10 s per measurement
+    .venv/bin/python bench/ussd.py                   # everything, ~10 s per measurement
     .venv/bin/python bench/ussd.py --duration 5 --servers granian --profile
 
 A benchmark, not a test: it prepares its own PostgreSQL database (DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/bench — never the test suite's `test`), serves the app
-and bench/bare_app.py with granian and gunicorn (2 workers each), and drives whole weekly QI
-check-ins through them with wrk + bench/ussd.lua (C, so the load generator steals little of
-the two cores it shares with the servers). Per server and app it measures the maximum
-throughput in USSD steps/s with many concurrent sessions, p50/p99 latency, and for the real
-app the latency at half its own maximum rate (a paced run). After every real-app run it checks
-in the database that each completed session left one completed check-in and all its answers.
+postgresql://postgres@127.0.0.1:5432/bench; it refuses the test suite's `test`), serves the
+app and bench/bare_app.py with granian and gunicorn (2 workers each), and drives whole weekly
+QI check-ins through them with wrk + bench/ussd.lua (C, so the load generator steals little of
+the cores it shares with the servers). Per server and app it measures the maximum throughput in
+USSD steps/s with many concurrent sessions and its p50/p99 latency; for the real app also the
+latency at half its own maximum rate (a paced run). After every real-app run it checks in the
+database that each completed session left one completed check-in and all of its answers.
 
 Sessions are what the gateway sends: a fresh sessionId, steps strictly in order, `text`
 cumulative joined by `*`, and each session on a fresh worker (one CSCom facility each), so
 every session walks the whole check-in. Each response body must equal the expected screen;
 any other answer is an error, and a run with errors ends with a loud banner and exit status 1.
 
-No WEBHOOK_TOKEN is set for the app (the token check is one dict lookup; the bench removes
-the variable from the servers' environment). Results (JSON and server logs) go to
-bench/results/ (git-ignored). Needs `wrk` (apt-get install wrk) built with LuaJIT.
+No WEBHOOK_TOKEN: the bench removes it from the servers' environment (the check is one
+compare). CPU use during each run is split between the server, PostgreSQL, wrk and everything
+else (other processes on a shared machine skew results: the "other" column shows them).
+--profile adds SQL statements per step, a cProfile of the app in-process and a py-spy (GIL)
+profile of the server's workers under load. Results, logs and profiles go to bench/results/
+(git-ignored). Needs `wrk` built with LuaJIT (Debian: apt-get install wrk).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import os
+import re
+import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -37,7 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,13 +56,16 @@ RESULTS = BENCH / "results"
 VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-# The session every simulated worker walks: met=yes, 6 attendees, PDSA being tested, 40
-# eligible, 38 served, no obstacle, no support needed, comment "ok", then confirm.
+# The walk every simulated worker does: met = yes, 6 attendees, PDSA being tested, 40 eligible,
+# 38 served, no obstacle, no support needed, comment "ok", then 1 to send.
 INPUTS = ["1", "6", "2", "40", "38", "1", "2", "ok", "1"]
 STEP_TEXTS = ["*".join(INPUTS[:n]) for n in range(len(INPUTS) + 1)]  # "", "1", "1*6", ...
-PHONE_BASE = 70_000_000  # +22370000000 + i: Orange Mali numbers, checked with normalise_phone
+ANSWERED = ["met", "attendees", "change_status", "denominator", "numerator", "obstacle"]
+ANSWERED += ["support", "comment"]  # what one completed check-in stores
+PHONE_BASE = 70_000_000  # worker i has +223 (70000000 + i): Orange Mali, checked below
 FLOW_FILE = REPO / "flows" / "weekly_qi.yaml"
 SERVICE_CODE = "*384*12#"
+UNKNOWN_PHONE = "+22379999999"  # the readiness probe: a valid number nobody has
 
 
 def log(message: str) -> None:
@@ -66,7 +76,7 @@ def log(message: str) -> None:
 
 
 def libpq_url(url: str) -> str:
-    """psycopg wants postgresql://; the app accepts that too (config turns it into +psycopg)."""
+    """psycopg wants postgresql://; the app takes it too (config adds +psycopg)."""
     for prefix in ("postgresql+psycopg://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql://" + url[len(prefix) :]
@@ -85,50 +95,6 @@ def app_env(args) -> dict[str, str]:
     return env
 
 
-def prepare_database(args) -> None:
-    url = libpq_url(args.database_url)
-    dbname = urllib.parse.urlparse(url).path.lstrip("/")
-    if dbname == "test":
-        sys.exit("refusing to use the database `test`: the test suite owns it")
-    log(f"preparing {url}: new schema, migrations, flow, {args.pool:,} facilities and workers")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    flask = [str(VENV_BIN / "flask"), "--app", "app"]
-    env = app_env(args)
-    for command in (["db", "upgrade"], ["flows", "publish", str(FLOW_FILE)]):
-        done = subprocess.run(
-            flask + command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-        )
-        if done.returncode != 0:
-            sys.exit(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
-    check_phones(args.pool + 1)
-    now = datetime.now(UTC)
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO facilities (id, code, name, kind, parent_id)"
-            " VALUES (1, 'CSREF-BENCH', 'CSRef du banc d''essai', 'csref', NULL)"
-        )
-        # One CSCom per worker; the extra last one (index = pool) is the screen-capture worker.
-        with cur.copy("COPY facilities (id, code, name, kind, parent_id) FROM STDIN") as copy:
-            for i in range(args.pool + 1):
-                copy.write_row((i + 2, f"CSCOM-B{i:07d}", f"CSCom banc {i}", "cscom", 1))
-        with cur.copy(
-            "COPY workers (id, name, phone, facility_id, role, language, active, opted_out,"
-            " created_at) FROM STDIN"
-        ) as copy:
-            for i in range(args.pool + 1):
-                copy.write_row(
-                    (i + 1, f"Agent {i}", phone(i), i + 2, "qi_focal_point", "fr", True, False, now)
-                )
-        for table in ("facilities", "workers"):
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            )
-        conn.commit()
-        cur.execute("ANALYZE")
-
-
 def phone(index: int) -> str:
     return f"+223{PHONE_BASE + index}"
 
@@ -139,9 +105,56 @@ def check_phones(count: int) -> None:
     if PHONE_BASE + count > 79_999_999:
         sys.exit(f"--pool too large: {count} phones do not fit in +2237xxxxxxx")
     for index in {0, 1, count // 3, count // 2, count - 1}:
-        number = phone(index)
-        if normalise_phone(number) != number:
-            sys.exit(f"{number} does not normalise to itself: pick another PHONE_BASE")
+        if normalise_phone(phone(index)) != phone(index):
+            sys.exit(f"{phone(index)} does not normalise to itself: change PHONE_BASE")
+    if normalise_phone(UNKNOWN_PHONE) != UNKNOWN_PHONE:
+        sys.exit(f"{UNKNOWN_PHONE} is not valid: change UNKNOWN_PHONE")
+
+
+def prepare_database(args) -> None:
+    url = libpq_url(args.database_url)
+    if urllib.parse.urlparse(url).path.lstrip("/") == "test":
+        sys.exit("refusing to use the database `test`: the test suite owns it")
+    log(f"preparing {url}: new schema, migrations, flow, {args.pool:,} facilities and workers")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    flask = [str(VENV_BIN / "flask"), "--app", "app"]
+    for command in (["db", "upgrade"], ["flows", "publish", str(FLOW_FILE)]):
+        done = subprocess.run(
+            flask + command,
+            cwd=REPO,
+            env=app_env(args),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        if done.returncode != 0:
+            sys.exit(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    # Worker i belongs to CSCom i; the last one (i = pool) is kept for the screen capture.
+    count = args.pool + 1
+    check_phones(count)
+    now = datetime.now(UTC)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO facilities (id, code, name, kind, parent_id)"
+            " VALUES (1, 'CSREF-BENCH', 'CSRef du banc d''essai', 'csref', NULL)"
+        )
+        with cur.copy("COPY facilities (id, code, name, kind, parent_id) FROM STDIN") as copy:
+            for i in range(count):
+                copy.write_row((i + 2, f"CSCOM-B{i:07d}", f"CSCom banc {i}", "cscom", 1))
+        columns = "id, name, phone, facility_id, role, language, active, opted_out, created_at"
+        with cur.copy(f"COPY workers ({columns}) FROM STDIN") as copy:
+            for i in range(count):
+                row = (i + 1, f"Agent {i}", phone(i), i + 2, "qi_focal_point", "fr", True)
+                copy.write_row((*row, False, now))
+        for table in ("facilities", "workers"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT max(id) FROM {table}))"
+            )
+        conn.commit()
+        cur.execute("ANALYZE")
 
 
 def db_counts(args) -> dict[str, int]:
@@ -152,97 +165,178 @@ def db_counts(args) -> dict[str, int]:
               (SELECT count(*) FROM checkins WHERE status = 'completed'),
               (SELECT count(*) FROM answers),
               (SELECT count(*) FROM sessions WHERE status = 'submitted'),
-              (SELECT count(*) FROM sessions),
               (SELECT count(*) FROM checkins c WHERE c.status = 'completed'
                  AND (SELECT count(*) FROM answers a WHERE a.checkin_id = c.id) <> %s)
             """,
-            (len(expected_answers()),),
+            (len(ANSWERED),),
         ).fetchone()
-    keys = ("completed", "answers", "submitted", "sessions", "incomplete_answers")
-    return dict(zip(keys, row, strict=True))
+    return dict(zip(("completed", "answers", "submitted", "incomplete"), row, strict=True))
 
 
 def settled_counts(args, timeout: float = 10.0) -> dict[str, int]:
-    """Counts once in-flight requests have finished (two equal reads 0.5 s apart)."""
+    """The counts once in-flight requests have finished (two equal reads 0.5 s apart)."""
     deadline = time.monotonic() + timeout
     previous = db_counts(args)
     while time.monotonic() < deadline:
         time.sleep(0.5)
         current = db_counts(args)
         if current == previous:
-            return current
+            break
         previous = current
     return previous
 
 
-def expected_answers() -> list[str]:
-    """The questions the walk answers (attendees is asked because met = yes)."""
-    return ["met", "attendees", "change_status", "denominator", "numerator", "obstacle",
-            "support", "comment"]  # fmt: skip
+def verify(before: dict, after: dict, result: dict) -> dict:
+    """Each completed session: one completed check-in, all its answers, a submitted session."""
+    delta = {key: after[key] - before[key] for key in ("completed", "answers", "submitted")}
+    per, done, finals = len(ANSWERED), result["completed"], result["finals_sent"]
+    problems = []
+    if not done <= delta["completed"] <= finals:
+        problems.append(
+            f"{delta['completed']} check-ins completed in the database, but the client saw"
+            f" {done} sessions end and sent {finals} final steps"
+        )
+    if delta["answers"] != per * delta["completed"]:
+        problems.append(f"{delta['answers']} answers stored for {delta['completed']} check-ins")
+    if delta["submitted"] != delta["completed"]:
+        problems.append(f"{delta['submitted']} sessions submitted, {delta['completed']} check-ins")
+    if after["incomplete"]:
+        problems.append(f"{after['incomplete']} completed check-ins without their {per} answers")
+    in_flight = delta["completed"] - done
+    text = (
+        f"+{delta['completed']} completed check-ins, +{delta['answers']} answers"
+        f" ({per} each), +{delta['submitted']} submitted sessions; client saw {done} END Merci"
+    )
+    if in_flight > 0:
+        text += f" (+{in_flight} final steps answered after wrk stopped reading)"
+    return {"ok": not problems, "problems": problems, "text": text, "delta": delta}
 
 
-# -- the real screens ----------------------------------------------------------------------------
+# -- the real screens and the SQL they cost -------------------------------------------------------
 
 
-def capture_screens(args) -> list[str]:
-    """Walk one session in-process on the reserved worker: the bodies every session must get."""
+def in_process_app(args):
     os.environ.update(app_env(args))
     from app import create_app
 
-    app = create_app()
-    client = app.test_client()
-    bodies = []
+    return create_app()
+
+
+def walk(client, session_id: str, index: int) -> list:
+    responses = []
     for text in STEP_TEXTS:
-        response = client.post(
-            "/ussd",
-            data={
-                "sessionId": "bench-capture",
-                "serviceCode": SERVICE_CODE,
-                "phoneNumber": phone(args.pool),
-                "networkCode": "99999",
-                "text": text,
-            },
-        )
-        bodies.append(response.get_data(as_text=True))
+        data = {
+            "sessionId": session_id,
+            "serviceCode": SERVICE_CODE,
+            "phoneNumber": phone(index),
+            "networkCode": "99999",
+            "text": text,
+        }
+        responses.append(client.post("/ussd", data=data))
+    return responses
+
+
+def capture_screens(app, args) -> list[str]:
+    """One session in-process on the reserved worker: the bodies every session must get."""
+    responses = walk(app.test_client(), "bench-capture", args.pool)
+    bodies = [r.get_data(as_text=True) for r in responses]
+    for text, response, body in zip(STEP_TEXTS, responses, bodies, strict=True):
         if response.status_code != 200 or response.mimetype != "text/plain":
-            sys.exit(f"capture: step {text!r} answered {response.status} {bodies[-1]!r}")
-    problems = [
-        f"step {i + 1} {b!r}" for i, b in enumerate(bodies[:-1]) if not b.startswith("CON ")
-    ]
+            sys.exit(f"capture: step {text!r} answered {response.status} {body!r}")
+    problems = [f"step {n} {b!r}" for n, b in enumerate(bodies[:-1], 1) if b[:4] != "CON "]
     if not bodies[-1].startswith("END Merci"):
         problems.append(f"last step {bodies[-1]!r}")
     if problems:
         sys.exit("capture: the walk does not go through the check-in: " + "; ".join(problems))
     from bench.bare_app import SCREENS
 
-    mismatched = [
-        i + 1 for i, (a, b) in enumerate(zip(bodies, SCREENS, strict=True)) if len(a) != len(b)
-    ]
-    if mismatched:
-        log(
-            f"WARNING: bare_app.SCREENS differ in length from the real screens at steps {mismatched}"
-        )
+    lengths = [(len(a), len(b)) for a, b in zip(bodies, SCREENS, strict=True)]
+    if any(a != b for a, b in lengths):
+        log(f"WARNING: bare_app.SCREENS lengths {[b for _, b in lengths]} differ from the real")
+        log(f"         screens' {[a for a, _ in lengths]}: update bench/bare_app.py")
     return bodies
+
+
+def count_sql(app, phones) -> list[list[str]]:
+    """SQL statements each step sends, on a warm process (after two warm-up sessions)."""
+    import sqlalchemy as sa
+
+    from models import db
+
+    with app.app_context():
+        engine = db.engine
+    per_step: list[list[str]] = [[] for _ in STEP_TEXTS]
+    current = {"step": None}
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if current["step"] is not None:
+            per_step[current["step"]].append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    client = app.test_client()
+    try:
+        for _ in range(2):
+            index = phones.take(1)
+            walk(client, f"sql-warm-{index}", index)
+        index = phones.take(1)
+        for step, text in enumerate(STEP_TEXTS):
+            current["step"] = step
+            data = {"sessionId": f"sql-{index}", "serviceCode": SERVICE_CODE}
+            data.update(phoneNumber=phone(index), networkCode="99999", text=text)
+            client.post("/ussd", data=data)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return per_step
+
+
+def print_sql(per_step: list[list[str]], verbose: bool) -> None:
+    print("\nSQL statements per step (warm process; + 1 pool pre-ping and the COMMIT, not shown):")
+    total = 0
+    for step, statements in enumerate(per_step):
+        total += len(statements)
+        kinds = collections.Counter(s.split()[0] for s in statements)
+        summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+        print(f"  step {step + 1:2d} {STEP_TEXTS[step]!r:24} {len(statements):2d}: {summary}")
+        if verbose:
+            for s in statements:
+                print(f"        {s[:150]}")
+    print(f"  {total} per session, {total / len(STEP_TEXTS):.1f} per step on average")
 
 
 # -- servers ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Target:
-    server: str
-    app: str  # "app" or "bare"
+    server: str  # granian | gunicorn
+    app: str  # app | bare
 
 
-def server_command(target: Target, port: int, workers: int) -> list[str]:
+def server_command(target: Target, port: int, args) -> list[str]:
     if target.server == "granian":
         spec = ["--factory", "app:create_app"] if target.app == "app" else ["bench.bare_app:app"]
-        return [str(VENV_BIN / "granian"), "--interface", "wsgi", "--workers", str(workers),
-                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                "--log-level", "warning", "--working-dir", str(REPO), *spec]  # fmt: skip
+        return [
+            str(VENV_BIN / "granian"),
+            *("--interface", "wsgi", "--workers", str(args.workers)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--no-access-log", "--log-level", "warning", "--working-dir", str(REPO)),
+            *shlex.split(args.granian_args),
+            *spec,
+        ]
     spec = "app:create_app()" if target.app == "app" else "bench.bare_app:app"
-    return [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--log-level", "warning", "--chdir", str(REPO), spec]  # fmt: skip
+    return [
+        str(VENV_BIN / "gunicorn"),
+        *("-w", str(args.workers), "-b", f"127.0.0.1:{port}"),
+        *("--log-level", "warning", "--chdir", str(REPO)),
+        *shlex.split(args.gunicorn_args),
+        spec,
+    ]
+
+
+@dataclass
+class Server:
+    url: str
+    pgid: int
 
 
 def free_port() -> int:
@@ -254,40 +348,37 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serving(target: Target, args, stamp: str):
     port = free_port()
-    command = server_command(target, port, args.workers)
+    command = server_command(target, port, args)
     log_path = RESULTS / f"{stamp}-{target.server}-{target.app}.log"
-    log(f"starting {target.server} / {target.app}: {' '.join(command)}")
+    log(f"starting {target.server} / {target.app}: {shlex.join(command)}")
     with open(log_path, "w") as out:
         process = subprocess.Popen(
-            command, cwd=REPO, env=app_env(args), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=REPO,
+            env=app_env(args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends exactly that
+        )
     try:
         wait_ready(port, process, log_path)
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", process.pid)
     finally:
         stop(process)
 
 
 def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
-    """Ready when a step answers CON/END (the real app: unknown number, no rows written)."""
-    data = urllib.parse.urlencode(
-        {
-            "sessionId": "ready",
-            "serviceCode": SERVICE_CODE,
-            "phoneNumber": "+22379999999",
-            "networkCode": "99999",
-            "text": "",
-        }  # fmt: skip
-    ).encode()
+    """Ready when a first step answers CON/END (the real app: an unknown number, no writes)."""
+    data = {"sessionId": "ready", "serviceCode": SERVICE_CODE, "phoneNumber": UNKNOWN_PHONE}
+    body = urllib.parse.urlencode({**data, "networkCode": "99999", "text": ""}).encode()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit(f"the server exited ({process.returncode}); see {log_path}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ussd", data, timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ussd", body, timeout=2) as r:
                 if r.read()[:4] in (b"CON ", b"END "):
-                    time.sleep(0.5)  # let the other worker finish booting too
+                    time.sleep(1.0)  # let every worker finish booting
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
@@ -296,7 +387,7 @@ def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: fl
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop the server we started: its own process group (start_new_session), nothing else."""
+    """Stop the server we started: its own process group, nothing else."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -306,216 +397,307 @@ def stop(process: subprocess.Popen) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-    # granian/gunicorn workers leave with the master; make sure none is left in the group.
-    with contextlib.suppress(ProcessLookupError):
+    with contextlib.suppress(ProcessLookupError):  # a worker left behind by its master
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def group_processes(pgid: int) -> list[tuple[int, int]]:
+    """(pid, ppid) of every process in process group `pgid`."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                if int(fields[2]) == pgid:
+                    found.append((int(entry.name), int(fields[1])))
+    return found
+
+
+# -- CPU accounting -------------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(server_pgid: int) -> dict[str, float]:
+    """CPU seconds so far: the whole machine (busy), the server's group, PostgreSQL, children."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    sample = {"busy": (sum(values) - values[3] - values[4]) / CLOCK_TICKS}
+    sample.update(server=0.0, postgres=0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            if int(fields[2]) == server_pgid:
+                sample["server"] += seconds
+            elif comm == "postgres":
+                sample["postgres"] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
+    sample["wrk"] = children.ru_utime + children.ru_stime
+    sample["time"] = time.monotonic()
+    return sample
+
+
+def cpu_split(before: dict, after: dict) -> dict[str, float]:
+    """Average cores used during the run, per consumer; "other" is everything else."""
+    wall = after["time"] - before["time"]
+    cores = {
+        key: (after[key] - before[key]) / wall for key in ("busy", "server", "postgres", "wrk")
+    }
+    cores["other"] = max(0.0, cores["busy"] - cores["server"] - cores["postgres"] - cores["wrk"])
+    return cores
+
+
 # -- load -----------------------------------------------------------------------------------------
+
+
+class Phones:
+    """Disjoint ranges of the worker pool, so that no worker ever answers twice."""
+
+    def __init__(self, limit: int):
+        self.limit, self.next = limit, 0
+
+    def take(self, count: int) -> int:
+        first = self.next
+        self.next += count
+        if self.next > self.limit:
+            sys.exit(f"the worker pool ({self.limit:,}) is exhausted: raise --pool")
+        return first
 
 
 def lua_string(text: str) -> str:
     return '"' + "".join(f"\\{b}" for b in text.encode()) + '"'
 
 
-@dataclass
-class Phones:
-    """Hands out disjoint ranges of the worker pool, so no worker ever answers twice."""
-
-    limit: int
-    next: int = 0
-    runs: list = field(default_factory=list)
-
-
-def run_wrk(url: str, args, phones: Phones, screens: list[str], label: str, duration: float,
-            concurrency: int, rate: float = 0.0) -> dict:  # fmt: skip
+def run_wrk(
+    server: Server,
+    phones: Phones,
+    screens: list[str],
+    label: str,
+    duration: float,
+    concurrency: int,
+    rate: float = 0.0,
+) -> dict:
     config = RESULTS / "wrk-config.lua"
-    texts = [urllib.parse.quote(t, safe="") for t in STEP_TEXTS]
-    prefix = f"ATUid_{label}_{int(time.time())}_"
+    texts = ", ".join(lua_string(urllib.parse.quote(t, safe="")) for t in STEP_TEXTS)
     config.write_text(
         "return {\n"
         f"  path = '/ussd', threads = {concurrency}, offset = {phones.next},\n"
-        f"  limit = {phones.limit}, phone_base = {PHONE_BASE}, prefix = '{prefix}',\n"
-        f"  rate = {rate:.3f},\n"
-        f"  texts = {{{', '.join(lua_string(t) for t in texts)}}},\n"
+        f"  limit = {phones.limit}, phone_base = {PHONE_BASE},\n"
+        f"  prefix = 'ATUid_{label}_{int(time.time())}_', rate = {rate:.3f},\n"
+        f"  texts = {{{texts}}},\n"
         f"  screens = {{{', '.join(lua_string(s) for s in screens)}}},\n"
         "}\n"
     )
-    command = ["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{duration:g}s",
-               "--timeout", "10s", "-s", str(BENCH / "ussd.lua"), url]  # fmt: skip
-    env = dict(os.environ, USSD_BENCH_CONFIG=str(config))
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 60)
+    command = ["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{duration:g}s"]
+    command += ["--timeout", "10s", "-s", str(BENCH / "ussd.lua"), server.url]
+    done = subprocess.run(
+        command,
+        env=dict(os.environ, USSD_BENCH_CONFIG=str(config)),
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON ")]
     if done.returncode != 0 or not lines:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    result = json.loads(lines[-1][len("BENCH_JSON ") :])
-    # The next run starts after every phone this one may have touched.
-    phones.next = max(phones.next, result["max_index"] + 1)
+    result = json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    phones.next = max(phones.next, result["max_index"] + 1)  # next run: untouched workers
     result["steps_per_s"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["concurrency"], result["rate"] = concurrency, rate
+    result.update(concurrency=concurrency, rate=rate, label=label)
     socket_errors = sum(result["socket_errors"].values())
-    result["all_errors"] = result["errors"] + socket_errors + 1000 * result["exhausted"]
+    result["all_errors"] = result["errors"] + socket_errors + result["exhausted"]
     return result
 
 
-def measure(url: str, target: Target, args, phones: Phones, screens: list[str],
-            rate: float = 0.0) -> dict:  # fmt: skip
+def measure(server: Server, target: Target, args, phones, screens, rate: float = 0.0) -> dict:
     kind = "paced" if rate else "max"
     label = f"{target.server}-{target.app}-{kind}"
-    if not rate and args.warmup > 0:
-        run_wrk(url, args, phones, screens, label + "-warmup", args.warmup, args.concurrency)
+    if args.warmup > 0:
+        concurrency = args.paced_concurrency if rate else args.concurrency
+        run_wrk(server, phones, screens, label + "-warmup", args.warmup, concurrency, rate)
     before = settled_counts(args) if target.app == "app" else None
+    cpu_before = cpu_sample(server.pgid)
     concurrency = args.paced_concurrency if rate else args.concurrency
-    result = run_wrk(url, args, phones, screens, label, args.duration, concurrency, rate)
+    result = run_wrk(server, phones, screens, label, args.duration, concurrency, rate)
+    result["cpu"] = cpu_split(cpu_before, cpu_sample(server.pgid))
     if target.app == "app":
         result["verify"] = verify(before, settled_counts(args), result)
     result.update(server=target.server, app=target.app, kind=kind)
-    line = (
-        f"  {label}: {result['steps_per_s']:,.0f} steps/s, p50 "
-        f"{result['latency_us']['p50'] / 1000:.1f} ms, p99 {result['latency_us']['p99'] / 1000:.1f} ms,"
-        f" {result['completed']} sessions completed, errors {result['all_errors']}"
+    lat = result["latency_us"]
+    log(
+        f"  {label}: {result['steps_per_s']:,.0f} steps/s, p50 {lat['p50'] / 1000:.1f} ms,"
+        f" p99 {lat['p99'] / 1000:.1f} ms, {result['completed']} sessions completed,"
+        f" errors {result['all_errors']}"
+        + (f"; {result['verify']['text']}" if "verify" in result else "")
     )
-    log(line)
     for sample in result["samples"]:
         log(f"    error sample: {sample!r}")
     return result
 
 
-def verify(before: dict, after: dict, result: dict) -> dict:
-    """Every completed session left one completed check-in, its answers, a submitted session."""
-    delta = {key: after[key] - before[key] for key in before}
-    per = len(expected_answers())
-    client_done, finals = result["completed"], result["finals_sent"]
-    problems = []
-    if not client_done <= delta["completed"] <= finals:
-        problems.append(
-            f"{delta['completed']} check-ins completed in the database, but the client saw"
-            f" {client_done} sessions end and sent {finals} final steps"
+# -- profiles -----------------------------------------------------------------------------------
+
+
+def py_spy_run(server: Server, target: Target, args, phones, screens, stamp: str) -> None:
+    """A max-load run (not in the table) while py-spy samples the GIL holder in each worker."""
+    py_spy = VENV_BIN / "py-spy"
+    if not py_spy.exists():
+        log("py-spy not installed in the venv (pip install py-spy): no server profile")
+        return
+    workers = [pid for pid, ppid in group_processes(server.pgid) if ppid == server.pgid]
+    seconds = max(2, int(args.duration) - 1)
+    outputs = [RESULTS / f"{stamp}-py-spy-{target.server}-{pid}.txt" for pid in workers]
+    spy_command = [str(py_spy), "record", "-d", str(seconds), "-r", "200", "--gil"]
+    spy_command += ["--nonblocking", "-f", "raw"]
+    spies = [
+        subprocess.Popen(
+            [*spy_command, "-p", str(pid), "-o", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-    if delta["answers"] != per * delta["completed"]:
-        problems.append(f"{delta['answers']} answers stored for {delta['completed']} check-ins")
-    if delta["submitted"] != delta["completed"]:
-        problems.append(f"{delta['submitted']} sessions submitted, {delta['completed']} check-ins")
-    if after["incomplete_answers"]:
-        problems.append(f"{after['incomplete_answers']} completed check-ins without {per} answers")
-    in_flight = delta["completed"] - client_done
-    text = (
-        f"DB: +{delta['completed']} completed check-ins, +{delta['answers']} answers"
-        f" (= {per} x {delta['answers'] // per if per else 0}), +{delta['submitted']} submitted sessions;"
-        f" client: {client_done} sessions ended with END Merci"
-        + (f" (+{in_flight} whose final step was in flight when wrk stopped)" if in_flight else "")
+        for pid, out in zip(workers, outputs, strict=True)
+    ]
+    log(f"py-spy on {target.server} workers {workers} for {seconds} s under max load")
+    result = run_wrk(
+        server, phones, screens, f"{target.server}-spy", args.duration, args.concurrency
     )
-    return {"ok": not problems, "problems": problems, "text": text, "delta": delta}
+    for spy in spies:
+        try:
+            _, err = spy.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            _, err = spy.communicate()
+        if spy.returncode != 0:
+            log(f"py-spy failed ({spy.returncode}): {err.strip()[-300:]}")
+    log(f"  under py-spy: {result['steps_per_s']:,.0f} steps/s, errors {result['all_errors']}")
+    print_py_spy([out for out in outputs if out.exists() and out.stat().st_size])
 
 
-# -- profile ------------------------------------------------------------------------------------
+def print_py_spy(files: list[Path]) -> None:
+    stacks: collections.Counter[str] = collections.Counter()
+    for path in files:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if stack:
+                stacks[stack] += int(count)
+    total = sum(stacks.values())
+    if not total:
+        return
+    own = ("webhooks/", "services/", "models/", "flows/", "app.py", "config.py")
+    by_line: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    for stack, count in stacks.items():
+        frames = stack.split(";")
+        line = "(server and Flask, outside app code)"
+        for frame in reversed(frames):
+            found = re.search(r"\((.*?):\d+\)$", frame)
+            if found and "site-packages" not in frame and any(o in found[1] for o in own):
+                line = frame
+                break
+        by_line[line] += count
+        for name in {re.sub(r":\d+\)$", ")", frame) for frame in frames}:
+            inclusive[name] += count
+    print(f"\npy-spy --gil, {total} samples of the GIL holder ({', '.join(map(str, files))}):")
+    print("  by innermost app line (what the time is spent for):")
+    for name, count in by_line.most_common(22):
+        print(f"    {count / total * 100:5.1f}%  {name}")
+    print("  inclusive, top frames:")
+    for name, count in inclusive.most_common(40):
+        print(f"    {count / total * 100:5.1f}%  {name[:150]}")
 
 
-def profile(args, phones: Phones, sessions: int) -> None:
-    """In-process: SQL statements per step and where the Python time goes (cProfile)."""
+def cprofile_run(app, phones, sessions: int) -> None:
     import cProfile
     import pstats
-    from collections import Counter
 
-    import sqlalchemy as sa
-
-    os.environ.update(app_env(args))
-    from app import create_app
-    from models import db
-
-    app = create_app()
     client = app.test_client()
-    per_step: list[list[str]] = [[] for _ in STEP_TEXTS]
-    current = {"step": 0}
-
-    with app.app_context():
-        engine = db.engine
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _count(conn, cursor, statement, parameters, context, executemany):
-        per_step[current["step"]].append(" ".join(statement.split())[:110])
-
-    def walk(count: int) -> None:
-        for _ in range(count):
-            index = phones.next
-            phones.next += 1
-            if index >= phones.limit:
-                sys.exit("profile: worker pool exhausted")
-            for step, text in enumerate(STEP_TEXTS):
-                current["step"] = step
-                client.post("/ussd", data={
-                    "sessionId": f"profile-{index}", "serviceCode": SERVICE_CODE,
-                    "phoneNumber": phone(index), "networkCode": "99999", "text": text})  # fmt: skip
-
-    walk(3)  # warm caches (flow parse, compiled SQL)
-    for statements in per_step:
-        statements.clear()
-    walk(1)
-    print("\nSQL statements per step (one warm session, in-process):")
-    total = 0
-    for step, statements in enumerate(per_step):
-        total += len(statements)
-        kinds = Counter(s.split()[0] for s in statements)
-        print(f"  step {step + 1:2d} {STEP_TEXTS[step]!r:26} {len(statements):2d}  {dict(kinds)}")
-        if args.verbose:
-            for s in statements:
-                print(f"         {s}")
-    print(f"  total {total} statements per session, {total / len(STEP_TEXTS):.1f} per step")
-
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.enable()
-    walk(sessions)
-    profiler.disable()
-    elapsed = time.perf_counter() - started
+    for _ in range(3):
+        index = phones.take(1)
+        walk(client, f"cprofile-warm-{index}", index)
+    first = phones.take(sessions)
+    started, wall = time.process_time(), time.perf_counter()
+    for index in range(first, first + sessions):
+        walk(client, f"timed-{index}", index)
+    cpu, wall = time.process_time() - started, time.perf_counter() - wall
     steps = sessions * len(STEP_TEXTS)
-    print(f"\ncProfile: {sessions} sessions, {steps} steps in {elapsed:.2f} s in-process"
-          f" ({elapsed / steps * 1000:.2f} ms/step with the profiler on)")  # fmt: skip
+    print(
+        f"\nin-process, no profiler: {wall / steps * 1000:.2f} ms/step wall,"
+        f" {cpu / steps * 1000:.2f} ms/step CPU in Python (Flask test client included)"
+    )
+    first = phones.take(sessions)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(first, first + sessions):
+        walk(client, f"cprofile-{index}", index)
+    profiler.disable()
     path = RESULTS / "profile.pstats"
     profiler.dump_stats(path)
+    print(f"cProfile of {sessions} sessions in-process ({path}; the profiler adds overhead):")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(35)
-    stats.sort_stats("tottime").print_stats(25)
-    print(f"(full profile: {path})")
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)
 
 
 # -- report -------------------------------------------------------------------------------------
 
 
-def report(results: list[dict], args) -> int:
-    print()
-    print(f"USSD steps, {len(STEP_TEXTS)} per session; {args.workers} workers per server; "
-          f"{os.cpu_count()} CPUs shared with wrk; {args.duration:g} s per run")  # fmt: skip
-    header = f"{'server':9} {'app':5} {'run':6} {'conc':>4} {'rate':>7} {'steps/s':>8} " \
-             f"{'p50 ms':>7} {'p99 ms':>7} {'p99s ms':>8} {'sessions':>8} {'errors':>6}"  # fmt: skip
-    print(header)
-    print("-" * len(header))
+def git_state() -> str:
+    def git(*command):
+        done = subprocess.run(["git", *command], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + (" (uncommitted changes)" if dirty else "")
+
+
+def report(results: list[dict], args, header: str) -> int:
+    print(f"\n{header}")
+    head = (
+        f"{'server':8} {'app':4} {'run':5} {'conc':>4} {'rate':>5} {'steps/s':>7} "
+        f"{'p50ms':>6} {'p99ms':>6} {'p99s':>6} {'sess':>5} {'err':>4}  "
+        f"{'cores: srv':>10} {'pg':>4} {'wrk':>4} {'other':>5}"
+    )
+    print(head)
+    print("-" * len(head))
     for r in results:
+        lat, cpu = r["latency_us"], r["cpu"]
         sched = f"{r['sched_latency_ms']['p99']:.1f}" if r["kind"] == "paced" else "-"
         rate = f"{r['rate']:.0f}" if r["rate"] else "max"
         print(
-            f"{r['server']:9} {r['app']:5} {r['kind']:6} {r['concurrency']:4d} {rate:>7} "
-            f"{r['steps_per_s']:8,.0f} {r['latency_us']['p50'] / 1000:7.2f} "
-            f"{r['latency_us']['p99'] / 1000:7.2f} {sched:>8} {r['completed']:8d} {r['all_errors']:6d}"
+            f"{r['server']:8} {r['app']:4} {r['kind']:5} {r['concurrency']:4d} {rate:>5} "
+            f"{r['steps_per_s']:7,.0f} {lat['p50'] / 1000:6.1f} {lat['p99'] / 1000:6.1f} "
+            f"{sched:>6} {r['completed']:5d} {r['all_errors']:4d}  {cpu['server']:10.2f} "
+            f"{cpu['postgres']:4.2f} {cpu['wrk']:4.2f} {cpu['other']:5.2f}"
         )
-    print("p50/p99: wrk, from the moment the request is written; p99s: paced runs only, from the")
-    print("scheduled send time (includes waiting behind a late answer on the same connection).")
+    print(
+        "steps/s: USSD steps (HTTP requests) per second; p50/p99: wrk latency from the write of"
+        "\nthe request; p99s (paced runs): from the scheduled send time; sess: sessions walked to"
+        "\nEND Merci; cores: average CPU cores used during the run by the server's processes,"
+        "\nPostgreSQL (all its backends), wrk, and everything else on the machine."
+    )
     print()
     best = None
-    failed = False
     for server in args.servers:
         by = {(r["app"], r["kind"]): r for r in results if r["server"] == server}
         app, bare, paced = by.get(("app", "max")), by.get(("bare", "max")), by.get(("app", "paced"))
         parts = [f"{server:9}"]
         if app and bare:
             ratio = app["steps_per_s"] / bare["steps_per_s"]
-            parts.append(f"app/bare throughput {ratio:.2f} (target >= 0.6: "
-                         f"{'PASS' if ratio >= 0.6 else 'FAIL'})")  # fmt: skip
+            verdict = "PASS" if ratio >= 0.6 else "FAIL"
+            parts.append(f"app/bare throughput {ratio:.3f} (target >= 0.6: {verdict})")
         if paced:
             p99 = paced["latency_us"]["p99"] / 1000
-            parts.append(f"p99 at half load {p99:.1f} ms (target < 25 ms: "
-                         f"{'PASS' if p99 < 25 else 'FAIL'}; from schedule "
-                         f"{paced['sched_latency_ms']['p99']:.1f} ms)")  # fmt: skip
+            verdict = "PASS" if p99 < 25 else "FAIL"
+            parts.append(
+                f"p99 at half load {p99:.1f} ms (target < 25 ms: {verdict};"
+                f" from schedule {paced['sched_latency_ms']['p99']:.1f} ms)"
+            )
         print("  ".join(parts))
         if app and (best is None or app["steps_per_s"] > best["steps_per_s"]):
             best = app
@@ -523,94 +705,122 @@ def report(results: list[dict], args) -> int:
         print(
             f"\nhighest real-app throughput: {best['server']} ({best['steps_per_s']:,.0f} steps/s)"
         )
+    busy = [r for r in results if r["cpu"]["other"] > 0.15]
+    if busy:
+        print(
+            "\nWARNING: other processes used CPU during "
+            + ", ".join(f"{r['label']} ({r['cpu']['other']:.2f} cores)" for r in busy)
+            + ": those figures are low; rerun on a quiet machine to compare."
+        )
     print("\nverification (database after each real-app run):")
+    failed = False
     for r in results:
         if "verify" in r:
             v = r["verify"]
-            print(f"  {r['server']:9} {r['kind']:6} {'OK ' if v['ok'] else 'BAD'} {v['text']}")
+            print(f"  {r['server']:9} {r['kind']:5} {'OK ' if v['ok'] else 'BAD'} {v['text']}")
             for problem in v["problems"]:
                 print(f"      !! {problem}")
             failed |= not v["ok"]
     errors = sum(r["all_errors"] for r in results)
-    if errors or failed:
-        print("\n" + "!" * 78)
-        print(f"!!! THIS RUN HAD ERRORS: {errors} wrong/failed responses or socket errors, "
-              f"verification {'FAILED' if failed else 'ok'} !!!")  # fmt: skip
-        for r in results:
-            if r["all_errors"]:
-                print(f"!!!   {r['server']} {r['app']} {r['kind']}: {r['errors']} wrong answers, "
-                      f"socket {r['socket_errors']}, pool exhausted: {bool(r['exhausted'])}")  # fmt: skip
-                for sample in r["samples"][:3]:
-                    print(f"!!!     {sample!r}")
-        print("!" * 78)
-        return 1
-    print("\nno errors: every response was the expected screen.")
-    return 0
+    if not (errors or failed):
+        print("\nno errors: every response was the expected screen, every answer is stored.")
+        return 0
+    print("\n" + "!" * 78)
+    print(f"!!! THIS RUN HAD ERRORS: {errors} wrong answers, socket errors or exhausted pools;")
+    print(f"!!! database verification {'FAILED' if failed else 'ok'}")
+    for r in results:
+        if r["all_errors"]:
+            print(
+                f"!!!   {r['label']}: {r['errors']} wrong answers, socket {r['socket_errors']},"
+                f" pool exhausted: {bool(r['exhausted'])}"
+            )
+            for sample in r["samples"][:3]:
+                print(f"!!!     {sample!r}")
+    print("!" * 78)
+    return 1
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench"))  # fmt: skip
-    parser.add_argument("--redis-url", default=os.environ.get(
-        "REDIS_URL", "redis://127.0.0.1:6379/14"))  # fmt: skip
-    parser.add_argument("--servers", default="granian,gunicorn",
-                        help="comma-separated: granian, gunicorn")  # fmt: skip
+    default_db = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+    parser.add_argument("--database-url", default=default_db)
+    default_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default=default_redis)
+    parser.add_argument("--servers", default="granian,gunicorn", help="granian and/or gunicorn")
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds before each max run")
-    parser.add_argument("--concurrency", type=int, default=32,
-                        help="concurrent sessions (= wrk connections) for max throughput")  # fmt: skip
-    parser.add_argument("--paced-concurrency", type=int, default=32,
-                        help="connections for the paced half-load run")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=3, help="seconds before each one")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="concurrent sessions for max throughput"
+    )
+    parser.add_argument(
+        "--paced-concurrency", type=int, default=32, help="concurrent sessions, paced run"
+    )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--pool", type=int, default=60_000,
-                        help="facilities/workers created; each session uses a fresh one")  # fmt: skip
-    parser.add_argument("--profile", action="store_true",
-                        help="also count SQL per step and cProfile the app in-process")  # fmt: skip
-    parser.add_argument("--profile-sessions", type=int, default=300)
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--granian-args", default="", help="extra granian options")
+    parser.add_argument("--gunicorn-args", default="", help="extra gunicorn options")
+    parser.add_argument(
+        "--pool", type=int, default=60_000, help="workers (and CSComs) created, one per session"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="SQL per step, cProfile, py-spy under load"
+    )
+    parser.add_argument("--profile-sessions", type=int, default=200)
+    parser.add_argument("--verbose", action="store_true", help="print each SQL statement")
     parser.add_argument("--max-seconds", type=int, default=1800, help="hard limit for the run")
     args = parser.parse_args()
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     if unknown := set(args.servers) - {"granian", "gunicorn"}:
-        parser.error(f"unknown servers: {unknown}")
+        parser.error(f"unknown servers: {sorted(unknown)}")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
 
     def too_long(*_):
-        raise TimeoutError(f"the benchmark exceeded --max-seconds={args.max_seconds}")
+        raise TimeoutError(f"the benchmark took more than --max-seconds={args.max_seconds}")
 
     signal.signal(signal.SIGALRM, too_long)
     signal.alarm(args.max_seconds)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-
     started = time.monotonic()
+
     prepare_database(args)
-    screens = capture_screens(args)
-    log(f"screens captured; step 1 {screens[0]!r}, last {screens[-1]!r}")
+    app = in_process_app(args)
+    screens = capture_screens(app, args)
     from bench.bare_app import SCREENS as bare_screens
 
     phones = Phones(limit=args.pool)
+    per_step_sql = count_sql(app, phones)
     results = []
-    for server in args.servers:
-        for app in ("bare", "app"):
-            target = Target(server, app)
-            expected = screens if app == "app" else list(bare_screens)
-            with serving(target, args, stamp) as url:
-                result = measure(url, target, args, phones, expected)
+    for server_name in args.servers:
+        for app_name in ("bare", "app"):
+            target = Target(server_name, app_name)
+            expected = screens if app_name == "app" else list(bare_screens)
+            with serving(target, args, stamp) as server:
+                result = measure(server, target, args, phones, expected)
                 results.append(result)
-                if app == "app":
+                if app_name == "app":
                     half = result["steps_per_s"] / 2
-                    results.append(measure(url, target, args, phones, expected, rate=half))
-    log(f"load runs done in {time.monotonic() - started:.0f} s; {phones.next:,} of "
-        f"{phones.limit:,} workers used")  # fmt: skip
+                    results.append(measure(server, target, args, phones, expected, rate=half))
+                    if args.profile:
+                        py_spy_run(server, target, args, phones, expected, stamp)
+    header = (
+        f"USSD weekly check-in, {len(STEP_TEXTS)} steps per session; code {git_state()};"
+        f"\n{args.workers} workers per server, {os.cpu_count()} CPUs shared with wrk and"
+        f" PostgreSQL, {args.duration:g} s per run ({args.warmup:g} s warm-up),"
+        f" {phones.next:,} of {args.pool:,} workers used, {time.monotonic() - started:.0f} s"
+    )
     out = RESULTS / f"{stamp}-ussd.json"
-    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
-    status = report(results, args)
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2, default=str))
+    print_sql(per_step_sql, args.verbose)
+    status = report(results, args, header)
     print(f"\nraw results: {out}")
     if args.profile:
-        profile(args, phones, args.profile_sessions)
+        cprofile_run(app, phones, args.profile_sessions)
     return status
 
 

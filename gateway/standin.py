@@ -539,7 +539,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="granian",
         help="granian (default, fast) or werkzeug's threaded dev server",
     )
-    parser.add_argument("--threads", type=int, default=8, help="granian blocking threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="granian blocking threads: they mostly wait (delay faults), so granian's warning "
+        "about more threads than 2 x CPUs + 1 is harmless here",
+    )
     args = parser.parse_args(argv)
     if args.auto_deliver and not args.delivery_url:
         parser.error("--auto-deliver needs --delivery-url")

@@ -26,10 +26,8 @@ def release_time(now: datetime, spec: str, timezone: str) -> datetime:
     start, end = window
     local = now.astimezone(ZoneInfo(timezone))
     at = local.timetz().replace(tzinfo=None)
-    if start <= end:
-        quiet = start <= at < end
-    else:  # the window crosses midnight
-        quiet = at >= start or at < end
+    crosses_midnight = start > end
+    quiet = (at >= start or at < end) if crosses_midnight else (start <= at < end)
     if not quiet:
         return now
     release = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)

@@ -92,3 +92,64 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+class Standin:
+    """The gateway stand-in served on a loopback port, as the SDK's real requests need."""
+
+    def __init__(self, url: str, state):
+        self.url = url
+        self.state = state
+
+    def messages(self, to: str | None = None):
+        return self.state.messages(to)
+
+    def control(self, path: str, body: dict | None = None) -> dict:
+        import requests
+
+        response = requests.post(f"{self.url}/_standin/{path}", json=body or {}, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture
+def standin(app: Flask) -> Iterator[Standin]:
+    """A running stand-in; the app's gateway adapter points at it for the test's duration."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from gateway.africastalking import AfricasTalkingGateway
+    from gateway.standin import create_standin
+
+    delivery_url = "http://127.0.0.1:9/unused"
+    standin_app = create_standin(delivery_url)
+    server = make_server("127.0.0.1", 0, standin_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    real = app.extensions["gateway"]
+    app.extensions["gateway"] = AfricasTalkingGateway(
+        "sandbox", "test-key", api_url=f"{url}/version1", timeout=2
+    )
+    try:
+        yield Standin(url, standin_app.extensions["standin"])
+    finally:
+        app.extensions["gateway"] = real
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def run_worker(app: Flask, redis: Redis):
+    """Run the RQ queue to empty in this process (a burst worker), as production's worker would."""
+    from rq import Queue
+
+    from workers.worker import AppWorker
+
+    def run() -> None:
+        AppWorker([Queue("default", connection=redis)], connection=redis, app=app).work(
+            burst=True, with_scheduler=False
+        )
+
+    return run

@@ -2,8 +2,6 @@
 
 from textwrap import dedent
 
-import pytest
-
 from flows.definition import Flow
 from flows.lint import Finding, lint
 from flows.loader import load_flow

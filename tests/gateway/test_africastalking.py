@@ -17,6 +17,7 @@ from gateway.africastalking import (
     AfricasTalkingGateway,
     GatewayError,
     RecipientResult,
+    _point_at,
     outcome_for,
 )
 from gateway.standin import create_standin, serve_in_thread
@@ -307,3 +308,12 @@ def test_delivery_reports_reach_the_callback(gateway, standin, receiver) -> None
             "retryCount": "0",
         }
     ]
+
+
+def test_the_adapter_refuses_an_sdk_that_ignores_base_url() -> None:
+    class RenamedSDK(SMSService):
+        def _make_url(self, path: str, content: Any = None) -> str:
+            return "https://api.africastalking.com/version1" + path
+
+    with pytest.raises(RuntimeError, match="_baseUrl"):
+        _point_at(RenamedSDK("cscom", "k"), "http://127.0.0.1:1")
