@@ -54,4 +54,5 @@ def compact_error_text(flow: Flow, problem: CompactError, language: str) -> str:
 
 
 def _short(prompt: str, limit: int = 40) -> str:
-    return prompt if len(prompt) <= limit else prompt[: limit - 3].rstrip() + "..."
+    """At most `limit` characters, cut at a word: enough to recognise the question."""
+    return prompt if len(prompt) <= limit else prompt[: limit - 3].rsplit(" ", 1)[0] + "..."

@@ -129,16 +129,12 @@ def send_batch(ids: list[int]) -> int:
 
 
 def _requests(rows: list[_Row], batch_size: int) -> list[list[_Row]]:
-    """Group rows into gateway requests: one text each, distinct numbers, at most `batch_size`."""
+    """Group rows into gateway requests: one text each, at most `batch_size` numbers."""
     requests: list[list[_Row]] = []
     open_by_text: dict[str, list[_Row]] = {}
     for row in rows:
         current = open_by_text.get(row.text)
-        if (
-            current is None
-            or len(current) >= batch_size
-            or any(r.phone == row.phone for r in current)
-        ):
+        if current is None or len(current) >= batch_size:
             current = open_by_text[row.text] = []
             requests.append(current)
         current.append(row)
@@ -190,9 +186,9 @@ def _record(wave: list[list[_Row]], outcomes: list) -> None:
     )
     changes = []
     for request, outcome in zip(wave, outcomes, strict=True):
-        by_number = {} if isinstance(outcome, GatewayError) else {r.number: r for r in outcome}
-        for row in request:
-            result = by_number.get(row.phone)
+        # The adapter answers one result per number, in the order given.
+        results = [None] * len(request) if isinstance(outcome, GatewayError) else outcome
+        for row, result in zip(request, results, strict=True):
             changes.append(_change(row.id, result, outcome, attempts[row.id], now))
     db.session.execute(sa.update(OutboundMessage), changes)
     db.session.commit()

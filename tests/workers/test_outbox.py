@@ -38,7 +38,9 @@ def phones(n: int, start: int = 0) -> list[str]:
     return [f"+2237100{i:04d}" for i in range(start, start + n)]
 
 
-def test_identical_texts_go_in_one_request_and_each_message_once(app, settings, standin, redis, run_worker):
+def test_identical_texts_go_in_one_request_and_each_message_once(
+    app, settings, standin, redis, run_worker
+):
     write(settings, phones(5))
     assert outbox.dispatch(redis) == 5
     run_worker()
@@ -51,7 +53,9 @@ def test_identical_texts_go_in_one_request_and_each_message_once(app, settings, 
     assert all(r.attempts == 1 for r in rows)
 
 
-def test_the_batch_size_setting_splits_requests(app, settings, standin, redis, run_worker, monkeypatch):
+def test_the_batch_size_setting_splits_requests(
+    app, settings, standin, redis, run_worker, monkeypatch
+):
     monkeypatch.setitem(app.config, "SETTINGS", replace(settings, at_batch_size=2))
     write(settings, phones(5))
     outbox.dispatch(redis)
@@ -77,7 +81,9 @@ def test_a_job_run_twice_sends_nothing_twice(app, settings, standin, redis, run_
     assert len(standin.messages()) == 3
 
 
-def test_a_gateway_outage_is_retried_with_backoff_then_sent_once(app, settings, standin, redis, run_worker):
+def test_a_gateway_outage_is_retried_with_backoff_then_sent_once(
+    app, settings, standin, redis, run_worker
+):
     write(settings, phones(2))
     standin.control("faults", {"http_status": 500, "count": 1})
     outbox.dispatch(redis)
@@ -109,11 +115,16 @@ def test_a_blacklisted_number_is_final_and_the_others_go(app, settings, standin,
     outbox.dispatch(redis)
     run_worker()
     rows = {r.phone: r for r in db.session.scalars(sa.select(OutboundMessage))}
-    assert (rows[numbers[1]].status, rows[numbers[1]].failure_reason) == ("failed", "UserInBlacklist")
+    assert (rows[numbers[1]].status, rows[numbers[1]].failure_reason) == (
+        "failed",
+        "UserInBlacklist",
+    )
     assert rows[numbers[0]].status == rows[numbers[2]].status == "sent"
 
 
-def test_a_per_number_5xx_is_retried_and_gives_up_after_the_last_attempt(app, settings, standin, redis, run_worker):
+def test_a_per_number_5xx_is_retried_and_gives_up_after_the_last_attempt(
+    app, settings, standin, redis, run_worker
+):
     number = phones(1)
     standin.control("faults", {"reject": {number[0]: 502}})
     write(settings, number)
@@ -163,7 +174,9 @@ def test_quiet_hours_hold_reminders_but_not_replies_or_urgent_alerts(app, settin
     assert write(settings, phones(1, 9), kind="reminder", now=NOON)[0].not_before == NOON
 
 
-def test_an_opted_out_worker_gets_no_reminder_even_one_written_before(app, settings, standin, redis, run_worker):
+def test_an_opted_out_worker_gets_no_reminder_even_one_written_before(
+    app, settings, standin, redis, run_worker
+):
     seed_demo()
     worker = db.session.scalars(sa.select(Worker).where(Worker.phone == "+22370000011")).one()
     early = write(settings, [worker.phone], kind="reminder", worker=worker)[0]
