@@ -442,6 +442,27 @@ def cpu_sample(server_pgid: int) -> dict[str, float]:
     return sample
 
 
+def wait_quiet(limit: float, threshold: float = 0.15) -> float:
+    """Wait up to `limit` s for the machine to idle (our servers are idle between runs)."""
+    deadline = time.monotonic() + limit
+    waited = False
+    while True:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        time.sleep(1.0)
+        after = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        idle = (after[3] + after[4]) - (values[3] + values[4])
+        busy = (sum(after) - sum(values) - idle) / CLOCK_TICKS
+        if busy < threshold or time.monotonic() >= deadline:
+            if waited or busy >= threshold:
+                log(
+                    f"  machine busy {busy:.2f} cores before the run ({'ok' if busy < threshold else 'gave up waiting'})"
+                )
+            return busy
+        if not waited:
+            log(f"  other processes use {busy:.2f} cores; waiting up to {limit:g} s for quiet")
+            waited = True
+
+
 def cpu_split(before: dict, after: dict) -> dict[str, float]:
     """Average cores used during the run, per consumer; "other" is everything else."""
     wall = after["time"] - before["time"]
@@ -521,10 +542,12 @@ def measure(server: Server, target: Target, args, phones, screens, rate: float =
         concurrency = args.paced_concurrency if rate else args.concurrency
         run_wrk(server, phones, screens, label + "-warmup", args.warmup, concurrency, rate)
     before = settled_counts(args) if target.app == "app" else None
+    idle_busy = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
     cpu_before = cpu_sample(server.pgid)
     concurrency = args.paced_concurrency if rate else args.concurrency
     result = run_wrk(server, phones, screens, label, args.duration, concurrency, rate)
     result["cpu"] = cpu_split(cpu_before, cpu_sample(server.pgid))
+    result["busy_before"] = idle_busy
     if target.app == "app":
         result["verify"] = verify(before, settled_counts(args), result)
     result.update(server=target.server, app=target.app, kind=kind)
@@ -766,6 +789,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--profile-sessions", type=int, default=200)
     parser.add_argument("--verbose", action="store_true", help="print each SQL statement")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=30,
+        help="before each run, wait up to this many seconds for other processes to idle",
+    )
     parser.add_argument("--max-seconds", type=int, default=1800, help="hard limit for the run")
     args = parser.parse_args()
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]

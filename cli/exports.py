@@ -1,4 +1,4 @@
-"""`flask export answers`: data out as CSV on stdout, for spreadsheets and scripts."""
+"""`flask export answers|messages`: data out as CSV on stdout, for spreadsheets and scripts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from models import Flow, db
-from services.exports import ANSWER_COLUMNS, answer_rows, write_csv
+from services.exports import (
+    ANSWER_COLUMNS,
+    MESSAGE_COLUMNS,
+    answer_rows,
+    message_rows,
+    write_csv,
+)
 
 group = AppGroup("export", help="Export data as CSV on stdout.")
 
@@ -35,6 +41,14 @@ def answers_command(flow_key: str | None, since: datetime | None) -> None:
         raise click.BadParameter(f"no flow '{flow_key}' (known: {known})", param_hint="--flow")
     rows = answer_rows(flow_key, since.date() if since else None)
     write_csv(sys.stdout, ANSWER_COLUMNS, rows, lineterminator="\n")
+    sys.stdout.flush()
+
+
+@group.command("messages")
+@SINCE
+def messages_command(since: datetime | None) -> None:
+    """One row per SMS received or sent, oldest first, with its cost and delivery status."""
+    write_csv(sys.stdout, MESSAGE_COLUMNS, message_rows(since.date() if since else None), "\n")
     sys.stdout.flush()
 
 

@@ -6,6 +6,7 @@ is what a health worker's phone would show.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,15 +60,69 @@ def http_post(base_url: str, token: str | None) -> Post:
     return post
 
 
+@dataclass
+class SmsPhone:
+    """A phone texting the service: posts what the gateway would, reads what the stand-in got.
+
+    Replies travel the real path (outbox, RQ worker, SDK), so they are read back from the
+    gateway stand-in, as the phone would receive them.
+    """
+
+    post: Post
+    phone: str
+    standin_url: str
+    seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.seen = len(self._received())
+
+    def send(self, text: str) -> tuple[int, str]:
+        form = {
+            "from": self.phone,
+            "to": "QI",
+            "text": text,
+            "date": "",
+            "id": f"SIM{uuid.uuid4().hex}",
+            "networkCode": "99999",
+        }
+        return self.post("/sms/incoming", form)
+
+    def replies(self, wait: float = 15.0) -> list[str]:
+        """Messages that arrived since the last call, waiting up to `wait` s for the first."""
+        deadline = time.monotonic() + wait
+        while True:
+            received = self._received()
+            if len(received) > self.seen or time.monotonic() > deadline:
+                new, self.seen = received[self.seen :], len(received)
+                return [m["text"] for m in new]
+            time.sleep(0.2)
+
+    def _received(self) -> list[dict]:
+        url = f"{self.standin_url}/_standin/messages"
+        return requests.get(url, params={"to": self.phone}, timeout=5).json()["messages"]
+
+
+def standin_root(api_url: str | None) -> str:
+    if not api_url:
+        raise click.ClickException("AT_API_URL must point at the gateway stand-in to simulate SMS")
+    return api_url.rstrip("/").removesuffix("/version1")
+
+
 @click.command("simulate")
 @click.option("--phone", required=True, help="The worker's phone number, e.g. +22370000011.")
 @click.option("--channel", type=click.Choice(["ussd", "sms"]), default="ussd", show_default=True)
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The service.")
 def simulate_command(phone: str, channel: str, url: str) -> None:
-    """Walk a check-in as PHONE would, by USSD, against the running service."""
-    if channel != "ussd":
-        raise click.ClickException("the SMS simulator is not built yet; use --channel ussd")
-    dial = UssdDial(http_post(url, current_app.config["SETTINGS"].webhook_token), phone)
+    """Be PHONE: walk a check-in by USSD, or text the service by SMS (Ctrl-D to stop)."""
+    settings = current_app.config["SETTINGS"]
+    post = http_post(url, settings.webhook_token)
+    if channel == "sms":
+        _sms_loop(SmsPhone(post, phone, standin_root(settings.at_api_url)))
+    else:
+        _ussd_loop(UssdDial(post, phone))
+
+
+def _ussd_loop(dial: UssdDial) -> None:
     status, body = dial.start()
     while True:
         if status != 200:
@@ -77,6 +132,20 @@ def simulate_command(phone: str, channel: str, url: str) -> None:
         if kind != "CON":
             return
         status, body = dial.send(click.prompt(">", default="", show_default=False))
+
+
+def _sms_loop(phone: SmsPhone) -> None:
+    click.echo("Type an SMS (QI to start, AIDE for help); Ctrl-D to stop.")
+    while True:
+        try:
+            text = click.prompt("SMS>", prompt_suffix=" ")
+        except click.Abort:
+            return
+        status, body = phone.send(text)
+        if status != 200:
+            raise click.ClickException(f"the service answered HTTP {status}: {body.strip()}")
+        for reply in phone.replies():
+            click.echo(click.style(reply, fg="cyan"))
 
 
 COMMANDS = [simulate_command]

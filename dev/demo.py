@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("PORT", "5000")
+    env["WEB_PORT"] = env[
+        "PORT"
+    ]  # honcho gives each process its own PORT; the stand-in needs web's
     env.setdefault("STANDIN_PORT", "8765")
     env.setdefault("AT_API_URL", f"http://127.0.0.1:{env['STANDIN_PORT']}/version1")
     env.setdefault("AT_API_KEY", "demo-key")

@@ -6,6 +6,8 @@ clock under honcho; a demo worker completes the weekly check-in over HTTP.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import signal
 import socket
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cli.simulate import UssdDial, http_post
+from cli.simulate import SmsPhone, UssdDial, http_post
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,6 +66,26 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         for entry in ["1", "6", "2", "40", "38", "1", "2", ".", "1"]:
             status, body = dial.send(entry)
         assert (status, body) == (200, "END Merci, vos réponses sont enregistrées.")
+
+        # By SMS, through the real RQ worker, the official SDK and the gateway stand-in.
+        standin = f"http://127.0.0.1:{env['STANDIN_PORT']}"
+        compact = SmsPhone(http_post(base, None), "+22370000021", standin)
+        assert compact.send("QI 2 2 45 40 1 2")[0] == 200
+        assert compact.replies() == ["I ni ce, aw ka jaabiw sèbènna."]
+        talk = SmsPhone(http_post(base, None), "+22370000031", standin)
+        talk.send("qi")
+        assert talk.replies() == ["L'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non"]
+        for entry in ["1", "6", "2", "40", "38", "1", "2", "."]:
+            talk.send(entry)
+            assert len(talk.replies()) == 1
+        talk.send("1")
+        assert talk.replies() == ["Merci, vos réponses sont enregistrées."]
+        exported = wait_for_delivery(env)
+        outbound = [row for row in exported if row["direction"] == "out"]
+        assert len(outbound) == 12  # 11 replies and the supervisor's alert (met: no)
+        assert {row["status"] for row in outbound} == {"success"}
+        received = requests.get(f"{standin}/_standin/messages", timeout=5).json()["messages"]
+        assert sorted(m["id"] for m in received) == sorted(r["gateway_id"] for r in outbound)
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         output, _ = demo.communicate(timeout=30)
@@ -83,3 +105,22 @@ def wait_for_health(base: str, demo: subprocess.Popen, timeout: float = 90) -> d
             pass
         time.sleep(0.3)
     pytest.fail("the demo did not become healthy in time")
+
+
+def wait_for_delivery(env: dict[str, str], timeout: float = 30) -> list[dict[str, str]]:
+    """`flask export messages` once the stand-in's delivery reports have all come back."""
+    deadline = time.monotonic() + timeout
+    while True:
+        output = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "export", "messages"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rows = list(csv.DictReader(io.StringIO(output)))
+        pending = [r for r in rows if r["direction"] == "out" and r["status"] != "success"]
+        if not pending or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.5)
