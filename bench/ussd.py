@@ -419,11 +419,13 @@ def group_processes(pgid: int) -> list[tuple[int, int]]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_sample(server_pgid: int) -> dict[str, float]:
-    """CPU seconds so far: the whole machine (busy), the server's group, PostgreSQL, children."""
+def cpu_sample(server_pgid: int, dbname: str) -> dict:
+    """CPU seconds so far: the machine (busy), and per process for the server's group and for
+    PostgreSQL (the bench database's backends and the shared background processes; backends of
+    other databases, e.g. a test suite's, count as "other"); wrk through RUSAGE_CHILDREN."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     sample = {"busy": (sum(values) - values[3] - values[4]) / CLOCK_TICKS}
-    sample.update(server=0.0, postgres=0.0)
+    server, postgres = {}, {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -433,9 +435,13 @@ def cpu_sample(server_pgid: int) -> dict[str, float]:
             fields = stat[stat.rindex(")") + 2 :].split()
             seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
             if int(fields[2]) == server_pgid:
-                sample["server"] += seconds
+                server[entry.name] = seconds
             elif comm == "postgres":
-                sample["postgres"] += seconds
+                title = Path(f"/proc/{entry.name}/cmdline").read_bytes().decode(errors="replace")
+                backend = re.search(r"postgres: \S+: \S+ (\S+) ", title)
+                if backend is None or backend[1] == dbname:
+                    postgres[entry.name] = seconds
+    sample.update(server=server, postgres=postgres)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
     sample["wrk"] = children.ru_utime + children.ru_stime
     sample["time"] = time.monotonic()
@@ -466,9 +472,13 @@ def wait_quiet(limit: float, threshold: float = 0.15) -> float:
 def cpu_split(before: dict, after: dict) -> dict[str, float]:
     """Average cores used during the run, per consumer; "other" is everything else."""
     wall = after["time"] - before["time"]
-    cores = {
-        key: (after[key] - before[key]) / wall for key in ("busy", "server", "postgres", "wrk")
-    }
+
+    def used(key: str) -> float:  # processes that started during the run count in full
+        return sum(t - before[key].get(pid, 0.0) for pid, t in after[key].items())
+
+    cores = {"busy": (after["busy"] - before["busy"]) / wall}
+    cores.update(server=used("server") / wall, postgres=used("postgres") / wall)
+    cores["wrk"] = (after["wrk"] - before["wrk"]) / wall
     cores["other"] = max(0.0, cores["busy"] - cores["server"] - cores["postgres"] - cores["wrk"])
     return cores
 
@@ -543,10 +553,11 @@ def measure(server: Server, target: Target, args, phones, screens, rate: float =
         run_wrk(server, phones, screens, label + "-warmup", args.warmup, concurrency, rate)
     before = settled_counts(args) if target.app == "app" else None
     idle_busy = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
-    cpu_before = cpu_sample(server.pgid)
+    dbname = urllib.parse.urlparse(libpq_url(args.database_url)).path.lstrip("/")
+    cpu_before = cpu_sample(server.pgid, dbname)
     concurrency = args.paced_concurrency if rate else args.concurrency
     result = run_wrk(server, phones, screens, label, args.duration, concurrency, rate)
-    result["cpu"] = cpu_split(cpu_before, cpu_sample(server.pgid))
+    result["cpu"] = cpu_split(cpu_before, cpu_sample(server.pgid, dbname))
     result["busy_before"] = idle_busy
     if target.app == "app":
         result["verify"] = verify(before, settled_counts(args), result)
@@ -767,7 +778,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_db = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
     parser.add_argument("--database-url", default=default_db)
-    default_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    default_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     parser.add_argument("--redis-url", default=default_redis)
     parser.add_argument("--servers", default="granian,gunicorn", help="granian and/or gunicorn")
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
