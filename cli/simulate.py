@@ -34,13 +34,14 @@ class UssdDial:
         return "*".join(self.inputs)
 
     def start(self) -> tuple[int, str]:
-        return self._post()
+        return self.resend()
 
     def send(self, entry: str) -> tuple[int, str]:
         self.inputs.append(entry)
-        return self._post()
+        return self.resend()
 
-    def _post(self) -> tuple[int, str]:
+    def resend(self) -> tuple[int, str]:
+        """Post the current `text` (again, as the gateway does when it retries a step)."""
         form = {
             "sessionId": self.session_id,
             "serviceCode": self.service_code,

@@ -199,9 +199,16 @@ def _confirm(flow: Flow, state: State, entry: str) -> Outcome:
     return Outcome(state, Screen("confirm", error=Invalid("confirm")))
 
 
+def choice_number(entry: str, count: int) -> int | None:
+    """The option numbered `entry` among `count` (from 1), or None; menus use it too."""
+    entry = entry.strip()
+    return int(entry) if NUMBER.fullmatch(entry) and 1 <= int(entry) <= count else None
+
+
 def _parse_choice(question: Question, entry: str) -> Answer | Invalid:
-    if NUMBER.fullmatch(entry) and 1 <= int(entry) <= len(question.choices):
-        return question.choices[int(entry) - 1].value
+    number = choice_number(entry, len(question.choices))
+    if number is not None:
+        return question.choices[number - 1].value
     wanted = fold(entry)
     for choice in question.choices:
         if wanted and (wanted == fold(choice.value) or wanted in map(fold, choice.label.values())):

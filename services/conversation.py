@@ -68,10 +68,9 @@ class Conversation:
     # -- stages ---------------------------------------------------------------------------------
 
     def _choose(self) -> Reply:
-        options = checkins.options_for(self.worker, self.now, self.settings.timezone)
-        open_options = [o for o in options if not o.done]
+        options, open_options = self._options()
         if not open_options:
-            return self._choose_first(options, open_options)
+            return self._no_single_option(options, open_options)
         if len(open_options) == 1:
             return self._start(open_options[0], menu=False)
         self.session.state = {"stage": MENU, "options": [self._option_ref(o) for o in open_options]}
@@ -95,10 +94,11 @@ class Conversation:
 
     def _on_menu(self, entry: str) -> Reply:
         refs = self.session.state["options"]
-        if not (entry.isdigit() and 1 <= int(entry) <= len(refs)):
+        number = engine.choice_number(entry, len(refs))
+        if number is None:
             error = say("invalid.choice", self.language, limit=len(refs))
             return self._ask(f"{error}\n{self._menu()}")
-        ref = refs[int(entry) - 1]
+        ref = refs[number - 1]
         version = db.session.get(FlowVersion, ref["version"])
         checkin = db.session.get(Checkin, ref["checkin"]) if ref["checkin"] else None
         if checkin is not None and checkin.status == "completed":
@@ -118,10 +118,9 @@ class Conversation:
 
     def submit_all(self, entries: list[str]) -> Reply:
         """The compact form: every answer in one message, validated as a whole, then stored."""
-        options = checkins.options_for(self.worker, self.now, self.settings.timezone)
-        open_options = [o for o in options if not o.done]
+        options, open_options = self._options()
         if len(open_options) != 1:
-            return self._choose_first(options, open_options)
+            return self._no_single_option(options, open_options)
         option = open_options[0]
         flow = definition(option.version.id)
         result = engine.answer_all(flow, entries)
@@ -131,7 +130,13 @@ class Conversation:
         self.session.checkin = checkin
         return self._submit(flow, result, checkin)
 
-    def _choose_first(self, options, open_options) -> Reply:
+    def _options(self) -> tuple[list[checkins.Option], list[checkins.Option]]:
+        """Every flow the worker may answer now, and those not yet completed."""
+        options = checkins.options_for(self.worker, self.now, self.settings.timezone)
+        return options, [o for o in options if not o.done]
+
+    def _no_single_option(self, options, open_options) -> Reply:
+        """Several open (the compact form cannot choose), or none: say which."""
         if open_options:
             return self.end(say("compact.several", self.language))
         done = next((o for o in options if o.done), None)

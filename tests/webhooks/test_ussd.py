@@ -175,14 +175,14 @@ def test_a_repeated_step_gets_the_same_answer_and_records_nothing_twice(seeded, 
     session = dial(post)
     session.start()
     screen = walk(session, WHOLE_CHECKIN[:3])
-    assert session._post() == (200, screen)
+    assert session.resend() == (200, screen)
     assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == [
         "met",
         "attendees",
         "change_status",
     ]
     walk(session, WHOLE_CHECKIN[3:])
-    final_again = session._post()
+    final_again = session.resend()
     assert final_again == (200, "END Merci, vos réponses sont enregistrées.")
     assert len(answers()) == 8
     assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
@@ -341,7 +341,7 @@ def test_a_text_that_does_not_extend_the_session_ends_it(seeded, post):
     session.start()
     walk(session, ["1", "6"])
     session.inputs = ["2", "3"]
-    assert session._post() == (200, "END Session interrompue. Recomposez le code pour reprendre.")
+    assert session.resend() == (200, "END Session interrompue. Recomposez le code pour reprendre.")
 
 
 # -- token, events, health --------------------------------------------------------------------------
