@@ -115,29 +115,19 @@ class Standin:
 @pytest.fixture
 def standin(app: Flask) -> Iterator[Standin]:
     """A running stand-in; the app's gateway adapter points at it for the test's duration."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     from gateway.africastalking import AfricasTalkingGateway
-    from gateway.standin import create_standin
+    from gateway.standin import create_standin, serve_in_thread
 
-    delivery_url = "http://127.0.0.1:9/unused"
-    standin_app = create_standin(delivery_url)
-    server = make_server("127.0.0.1", 0, standin_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
+    standin_app = create_standin("http://127.0.0.1:9/unused")
     real = app.extensions["gateway"]
-    app.extensions["gateway"] = AfricasTalkingGateway(
-        "sandbox", "test-key", api_url=f"{url}/version1", timeout=2
-    )
-    try:
-        yield Standin(url, standin_app.extensions["standin"])
-    finally:
-        app.extensions["gateway"] = real
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_in_thread(standin_app) as server:
+        app.extensions["gateway"] = AfricasTalkingGateway(
+            "sandbox", "test-key", api_url=f"{server.url}/version1", timeout=2
+        )
+        try:
+            yield Standin(server.url, standin_app.extensions["standin"])
+        finally:
+            app.extensions["gateway"] = real
 
 
 @pytest.fixture

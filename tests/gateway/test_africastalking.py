@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -21,32 +19,10 @@ from gateway.africastalking import (
     outcome_for,
 )
 from gateway.standin import create_standin, serve_in_thread
+from tests.gateway.conftest import Collector
 
 API_KEY = "test-key"
 A, B, C = "+22370000001", "+22370000002", "+22370000003"
-
-
-class Collector:
-    """A tiny WSGI app that keeps every form POSTed to it (the app's delivery webhook)."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, str]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-        form = parse_qs(environ["wsgi.input"].read(size).decode())
-        with self._lock:
-            self.posts.append({k: v[0] for k, v in form.items()})
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, Collector]]:
-    collector = Collector()
-    with serve_in_thread(collector) as server:
-        yield server.url + "/sms/delivery", collector
 
 
 @pytest.fixture

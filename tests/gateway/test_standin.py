@@ -9,10 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -20,34 +18,11 @@ from flask.testing import FlaskClient
 
 from gateway.africastalking import AfricasTalkingGateway
 from gateway.standin import count_segments, create_standin, serve_in_thread
+from tests.gateway.conftest import Collector
 
 A, B = "+22370000001", "+22370000002"
 AUTH = {"apiKey": "any-key", "Accept": "application/json"}
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Collector:
-    """A tiny WSGI app that keeps every form POSTed to it (the app's delivery webhook)."""
-
-    def __init__(self, status: str = "200 OK") -> None:
-        self.posts: list[dict[str, str]] = []
-        self.status = status
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-        form = parse_qs(environ["wsgi.input"].read(size).decode())
-        with self._lock:
-            self.posts.append({k: v[0] for k, v in form.items()})
-        start_response(self.status, [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, Collector]]:
-    collector = Collector()
-    with serve_in_thread(collector) as server:
-        yield server.url + "/sms/delivery", collector
 
 
 @pytest.fixture
