@@ -55,7 +55,14 @@ class UssdDial:
 def http_post(base_url: str, token: str | None) -> Post:
     def post(path: str, form: dict[str, str]) -> tuple[int, str]:
         params = {"token": token} if token else {}
-        response = requests.post(base_url.rstrip("/") + path, data=form, params=params, timeout=15)
+        try:
+            response = requests.post(
+                base_url.rstrip("/") + path, data=form, params=params, timeout=15
+            )
+        except requests.ConnectionError as exc:
+            raise click.ClickException(
+                f"cannot reach the service at {base_url}: is it running?"
+            ) from exc
         return response.status_code, response.text
 
     return post
