@@ -29,8 +29,8 @@ last row was recorded `sent` in PostgreSQL and the time the workers exited are p
 Other processes on the machine skew the figures: the run waits up to `--wait-quiet` s for the
 machine to idle first, and the CPU table shows what "other" processes used during the run.
 
-`--py-spy` attaches py-spy (CPU samples, idle threads excluded) to every worker and to the
-stand-in and prints the hottest functions; profiling slows the run, so its verdict is not a
+`--py-spy` attaches py-spy (`--gil`: samples of the thread holding the GIL, i.e. Python CPU) to
+every worker and to the stand-in and prints the hottest functions; profiling slows the run, so its verdict is not a
 measurement. `--cprofile` runs instead the jobs of one worker in-process under cProfile against
 the same stand-in (a single worker, no concurrency between workers). Logs, the JSON result and
 profiles go to bench/results/ (git-ignored).
@@ -367,7 +367,7 @@ def spawn_worker(args, env: dict[str, str], index: int, stamp: str) -> WorkerPro
 
 
 def start_py_spy(pid: int, out: Path, subprocesses: bool = False) -> subprocess.Popen:
-    command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "200"]
+    command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--gil"]
     command += ["--format", "raw", "--output", str(out)]
     if subprocesses:
         command.append("--subprocesses")
@@ -376,12 +376,13 @@ def start_py_spy(pid: int, out: Path, subprocesses: bool = False) -> subprocess.
     )
 
 
-def summarise_py_spy(path: Path, top: int = 18) -> str:
-    """Inclusive and self sample shares per function from py-spy's collapsed stacks."""
+def summarise_py_spy(path: Path, top: int = 24) -> str:
+    """Inclusive and self sample shares per function, and self share per package."""
     if not path.exists():
         return f"  (no profile written to {path.name})"
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    packages: collections.Counter[str] = collections.Counter()
     total = 0
     for line in path.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -393,15 +394,27 @@ def summarise_py_spy(path: Path, top: int = 18) -> str:
         for name in set(frames):
             inclusive[name] += n
         own[frames[-1]] += n
+        packages[_package(frames[-1])] += n
     if not total:
         return "  (no samples)"
     lines = [f"  {total} samples; inclusive%  self%  function"]
     for name, n in inclusive.most_common(top):
         lines.append(f"  {100 * n / total:9.1f}  {100 * own[name] / total:5.1f}  {name}")
     lines.append("  top self:")
-    for name, n in own.most_common(10):
+    for name, n in own.most_common(12):
         lines.append(f"  {'':9}  {100 * n / total:5.1f}  {name}")
+    lines.append(
+        "  self by package: "
+        + ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in packages.most_common(14))
+    )
     return "\n".join(lines)
+
+
+def _package(frame: str) -> str:
+    """'send (requests/sessions.py)' -> 'requests'; stdlib modules by file name."""
+    where = frame.rpartition(" (")[2].rstrip(")")
+    head = where.split("/", 1)[0]
+    return head.removesuffix(".py") if head else where
 
 
 def _short_frame(frame: str) -> str:
@@ -642,6 +655,8 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         lines.append(f"the run hit --timeout {args.timeout} s")
     if args.py_spy:
         for label, spy, out in spies:
+            if label == "stand-in" and spy.poll() is None:
+                spy.send_signal(signal.SIGINT)  # the stand-in lives on: stop and write now
             with contextlib.suppress(subprocess.TimeoutExpired):
                 spy.wait(timeout=30)
             lines += [f"py-spy {label} ({out.name}):", summarise_py_spy(out), ""]
