@@ -54,7 +54,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,7 +113,7 @@ def app_env(args, api_url: str) -> dict[str, str]:
         AT_API_KEY="bench-fanout-key",
         AT_USERNAME="sandbox",
         QUIET_HOURS="",  # nothing waits for the morning
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.pop("AT_SENDER_ID", None)
@@ -195,34 +195,47 @@ def proc_cpu(pid: int) -> float:
     return 0.0
 
 
-class PostgresCpu:
-    """CPU seconds of PostgreSQL processes since `mark`, counting backends that ended since.
+def softirq() -> float:
+    """CPU seconds the kernel spent in interrupts and softirqs (loopback TCP lands here)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (values[5] + values[6]) / CLOCK_TICKS
 
-    A backend's CPU vanishes from /proc when it exits (a worker's connections close with it),
-    so every sample keeps the last value seen per process.
+
+class ProcessCpu:
+    """CPU seconds per process since `mark`, including processes that exited in between.
+
+    A process's CPU vanishes from /proc when it exits (a PostgreSQL backend closes with the
+    worker that used it), so every sample keeps the last value seen per pid.
     """
 
     def __init__(self) -> None:
         self.base: dict[int, float] = {}
-        self.seen: dict[int, float] = {}
+        self.seen: dict[int, tuple[str, int, float]] = {}  # pid: (comm, pgid, seconds)
 
     def sample(self) -> None:
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
                 with contextlib.suppress(OSError, ValueError, IndexError):
                     stat = Path(f"/proc/{entry.name}/stat").read_text()
-                    if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
-                        fields = stat[stat.rindex(")") + 2 :].split()
-                        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-                        self.seen[int(entry.name)] = seconds
+                    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+                    fields = stat[stat.rindex(")") + 2 :].split()
+                    seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+                    self.seen[int(entry.name)] = (comm, int(fields[2]), seconds)
 
     def mark(self) -> None:
         self.sample()
-        self.base = dict(self.seen)
+        self.base = {pid: seconds for pid, (_, _, seconds) in self.seen.items()}
 
-    def used(self) -> float:
+    def used(self) -> dict[int, tuple[str, int, float]]:
         self.sample()
-        return sum(seconds - self.base.get(pid, 0.0) for pid, seconds in self.seen.items())
+        return {
+            pid: (comm, pgid, seconds - self.base.get(pid, 0.0))
+            for pid, (comm, pgid, seconds) in self.seen.items()
+            if seconds - self.base.get(pid, 0.0) > 0
+        }
+
+    def postgres(self) -> float:
+        return sum(s for comm, _, s in self.used().values() if comm == "postgres")
 
 
 def self_cpu() -> float:
@@ -323,25 +336,20 @@ def insert_rows(args, count: int) -> dict:
     reminder = sms_cost(REMINDER)
     encodings: collections.Counter[tuple[str, int]] = collections.Counter()
     columns = (
-        "phone, text, language, encoding, segments, kind, urgent, status, attempts,"
+        "phone, text, encoding, segments, language, kind, urgent, status, attempts,"
         " not_before, created_at, updated_at"
     )
+    fixed = ("fr", "reminder", False, "pending", 0, now, now, now)  # language .. updated_at
     with psycopg.connect(libpq_url(args.database_url)) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY outbox ({columns}) FROM STDIN") as copy:
             for i in range(count - people):  # the reminder (count odd: one more of it)
                 encodings[reminder.encoding, reminder.segments] += 1
-                copy.write_row(
-                    (phone(i), REMINDER, "fr", reminder.encoding, reminder.segments)
-                    + ("reminder", False, "pending", 0, now, now, now)
-                )
+                copy.write_row((phone(i), REMINDER, reminder.encoding, reminder.segments, *fixed))
             for i in range(people):
                 text = personal_text(i)
                 cost = sms_cost(text)  # every personal text is distinct: once per text
                 encodings[cost.encoding, cost.segments] += 1
-                copy.write_row(
-                    (phone(i), text, "fr", cost.encoding, cost.segments)
-                    + ("reminder", False, "pending", 0, now, now, now)
-                )
+                copy.write_row((phone(i), text, cost.encoding, cost.segments, *fixed))
         conn.commit()
         if not args.no_analyze:
             conn.execute("ANALYZE outbox")
@@ -354,7 +362,7 @@ def db_status_counts(conn) -> dict[str, int]:
 
 
 def spawn_worker(args, env: dict[str, str], index: int, stamp: str) -> WorkerProcess:
-    command = [str(VENV_BIN / "rq"), "worker", "-w", "workers.worker.AppWorker"]
+    command = [str(VENV_BIN / "rq"), "worker", "-w", args.worker_class]
     command += ["--url", args.redis_url, "--burst"]
     if index == 0:
         log(f"starting {args.workers} worker(s): {shlex.join(command)}")
@@ -482,7 +490,7 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         wait_quiet(args.wait_quiet)
 
     count = args.count
-    pg_cpu = PostgresCpu()
+    pg_cpu = ProcessCpu()
     pg_cpu.mark()
     cpu0 = {"busy": machine_busy(), "self": self_cpu()}
     wall0 = datetime.now(UTC)
@@ -498,7 +506,8 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         f"inserted in {t_insert - t0:.2f} s, dispatched {queued:,} in {jobs} jobs in "
         f"{t_dispatch - t_insert:.2f} s"
     )
-    cpu1 = {"busy": machine_busy(), "postgres": pg_cpu.used(), "self": self_cpu()}
+    cpu1 = {"busy": machine_busy(), "postgres": pg_cpu.postgres(), "self": self_cpu()}
+    cpu1["softirq"] = softirq()
     pg_cpu.mark()
     standin_pids = group_pids(standin.pid)
     standin_cpu0 = sum(proc_cpu(p) for p in standin_pids)
@@ -543,7 +552,15 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         time.sleep(0.1)
     t_end = time.monotonic()
     standin_cpu = sum(proc_cpu(p) for p in standin_pids) - standin_cpu0
-    cpu2 = {"busy": machine_busy(), "postgres": pg_cpu.used(), "self": self_cpu()}
+    cpu2 = {"busy": machine_busy(), "self": self_cpu(), "softirq": softirq()}
+    per_process = pg_cpu.used()
+    cpu2["postgres"] = sum(s for comm, _, s in per_process.values() if comm == "postgres")
+    ours = {os.getpid(), standin.pid, *standin_pids, *(w.process.pid for w in workers)}
+    ours |= {spy.pid for _, spy, _ in spies}
+    others: collections.Counter[str] = collections.Counter()
+    for pid, (comm, pgid, seconds) in per_process.items():
+        if pid not in ours and pgid not in ours and comm != "postgres":
+            others[comm] += seconds
 
     # -- verification (after the clock) --
     log("verifying (listing every stand-in message)")
@@ -594,7 +611,9 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
     busy = cpu2["busy"] - cpu1["busy"]
     pg = cpu2["postgres"]
     mine = cpu2["self"] - cpu1["self"]
-    other = max(0.0, busy - worker_cpu - standin_cpu - pg - mine)
+    irq = cpu2["softirq"] - cpu1["softirq"]
+    other = max(0.0, busy - worker_cpu - standin_cpu - pg - mine - irq)
+    other_procs = sum(others.values())
     timed_out = any(w.exit_code not in (0,) for w in workers) and t_end >= deadline
     verdict_ok = all(checks.values()) and total is not None and total < args.target
     lines = [
@@ -605,7 +624,7 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         f"{platform.platform()}",
         f"command      {shlex.join([sys.executable, *sys.argv])}",
         f"setup        {count:,} messages ({count - count // 2:,} one reminder, {count // 2:,} "
-        f"personal) to {count // 2:,} numbers; {args.workers} workers; AT_BATCH_SIZE "
+        f"personal) to {count // 2:,} numbers; {args.workers} x {args.worker_class}; AT_BATCH_SIZE "
         f"{args.batch_size or 'default'} ({_batch_size()}); texts {encodings}",
         "",
         f"TOTAL        {_s(total)}  queue start -> stand-in accepted the last message",
@@ -629,8 +648,15 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         f"  stand-in   {standin_cpu:7.1f}",
         f"  postgres   {pg:7.1f}  (sampled every {args.poll} s per backend)",
         f"  bench      {mine:7.1f}  (this script's polling)",
-        f"  other      {other:7.1f}"
-        + ("  <- other processes were busy: figures skewed" if other > 0.1 * send_wall else ""),
+        f"  softirq    {irq:7.1f}  (kernel: loopback TCP, not charged to a process)",
+        f"  other      {other:7.1f}  ("
+        + (", ".join(f"{c} {v:.1f}" for c, v in others.most_common(5)) or "none")
+        + ")"
+        + (
+            "  <- other processes were busy: figures skewed"
+            if other_procs > 0.05 * send_wall
+            else ""
+        ),
         f"  machine    {busy:7.1f}  ({busy / send_wall:.2f} cores busy on average)",
         f"queue phase CPU: bench {cpu1['self'] - cpu0['self']:.1f} s, postgres "
         f"{cpu1['postgres']:.1f} s, machine {cpu1['busy'] - cpu0['busy']:.1f} s",
@@ -675,6 +701,7 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         "stamp": stamp,
         "count": count,
         "workers": args.workers,
+        "worker_class": args.worker_class,
         "batch_size": _batch_size(),
         "total_s": total,
         "insert_s": t_insert - t0,
@@ -683,7 +710,14 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         "exited_s": t_end - t0,
         "jobs": jobs,
         "requests": len(made),
-        "cpu": {"workers": worker_cpu, "standin": standin_cpu, "postgres": pg, "other": other},
+        "cpu": {
+            "workers": worker_cpu,
+            "standin": standin_cpu,
+            "postgres": pg,
+            "softirq": irq,
+            "other": other,
+            "other_processes": dict(others.most_common(10)),
+        },
         "peak_rss_mb": [w.maxrss_kb / 1024 for w in workers],
         "checks": checks,
         "result": result,
@@ -759,6 +793,11 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=120.0,
         help="wait up to this long for the machine to idle before the clock starts (0: no)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        default="workers.worker.AppWorker",
+        help="rq worker class (default workers.worker.AppWorker; another one to compare variants)",
     )
     parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE after the COPY")
     parser.add_argument("--py-spy", action="store_true", help="profile workers and stand-in")

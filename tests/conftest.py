@@ -138,8 +138,12 @@ def run_worker(app: Flask, redis: Redis):
     from workers.worker import AppWorker
 
     def run() -> None:
-        AppWorker([Queue("default", connection=redis)], connection=redis, app=app).work(
-            burst=True, with_scheduler=False
-        )
+        queue = Queue("default", connection=redis)
+        AppWorker([queue], connection=redis, app=app).work(burst=True, with_scheduler=False)
+        failed = queue.failed_job_registry
+        errors = [
+            queue.fetch_job(job_id).latest_result().exc_string for job_id in failed.get_job_ids()
+        ]
+        assert not errors, "\n".join(errors)
 
     return run

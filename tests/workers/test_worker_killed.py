@@ -46,6 +46,12 @@ def start_worker(app, standin_url: str) -> subprocess.Popen:
     )
 
 
+def sending() -> int:
+    db.session.rollback()  # see what the worker process committed
+    query = sa.select(sa.func.count()).where(OutboundMessage.status == "sending")
+    return db.session.scalar(query)
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     app, standin, redis, run_worker
@@ -63,16 +69,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 
     worker = start_worker(app, standin.url)
     deadline = time.monotonic() + 30
-    while not standin.messages() and time.monotonic() < deadline:
+    while not sending() and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.kill(worker.pid, signal.SIGKILL)  # the gateway holds the request: its answer never comes
+    time.sleep(0.5)  # the request is on its way, and the gateway holds it for 3 s
+    os.kill(worker.pid, signal.SIGKILL)  # so the worker never hears the answer
     worker.wait(timeout=10)
+    time.sleep(3)  # the gateway finishes the request it was given
     first_pass = [(m.number, m.text) for m in standin.messages()]
     assert first_pass, "the worker should have reached the gateway before being killed"
 
-    standin.control(
-        "reset"
-    )  # the gateway is healthy again (its record of the first pass kept above)
+    standin.control("reset")  # the gateway is healthy again; its first pass is kept above
     later = utcnow() + outbox.STALE_QUEUED + timedelta(minutes=1)
     requeued, unknown = outbox.sweep(later)
     assert unknown == len(first_pass)  # the interrupted request's rows: maybe sent, never resent
