@@ -4,7 +4,7 @@
   the row is the message). Redis down? The rows go back to `pending` for the next tick.
 - `send_batch` (the RQ job) claims rows with an atomic `queued -> sending` change before each
   wave of requests, so a job run twice, or two workers, can never send a row twice. Identical
-  texts go in one request (up to the batch size), a wave's requests go out concurrently.
+  texts go in one request (up to the batch size); a wave's requests go out concurrently.
 - `sweep` repairs what a dead worker or a lost queue left: stale `queued` rows go back to
   `pending`; stale `sending` rows become `unknown` and are never sent again, because the
   gateway may already have them (a duplicate SMS costs the person and confuses them).
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 DISPATCH_PAGE = 5_000
 MIXED_JOB_SIZE = 200
 """Rows per job when texts differ: each is its own request, sent a wave at a time."""
-WAVE_REQUESTS = 16
+WAVE_REQUESTS = 64
 MAX_ATTEMPTS = 6
 STALE_QUEUED = timedelta(minutes=10)
 STALE_SENDING = timedelta(minutes=2)
@@ -120,11 +119,10 @@ def send_batch(ids: list[int]) -> int:
     requests = _requests(rows, settings.at_batch_size)
     claimed = 0
     for start in range(0, len(requests), WAVE_REQUESTS):
-        wave = _claim(requests[start : start + WAVE_REQUESTS])
-        claimed += sum(len(r) for r in wave)
-        with ThreadPoolExecutor(max_workers=max(1, len(wave))) as pool:
-            outcomes = list(pool.map(lambda rs: _send(gateway, rs), wave))
-        _record(wave, outcomes)
+        wave, attempts = _claim(requests[start : start + WAVE_REQUESTS])
+        claimed += len(attempts)
+        outcomes = gateway.send_all([(r[0].text, [row.phone for row in r]) for r in wave])
+        _record(wave, outcomes, attempts)
     return claimed
 
 
@@ -141,8 +139,11 @@ def _requests(rows: list[_Row], batch_size: int) -> list[list[_Row]]:
     return requests
 
 
-def _claim(wave: list[list[_Row]]) -> list[list[_Row]]:
-    """Atomically take the wave's rows (`queued` -> `sending`), dropping opted-out people's."""
+def _claim(wave: list[list[_Row]]) -> tuple[list[list[_Row]], dict[int, int]]:
+    """Atomically take the wave's rows (`queued` -> `sending`), dropping opted-out people's.
+
+    Returns the requests left and each taken row's attempt count.
+    """
     ids = [r.id for request in wave for r in request]
     now = utcnow()
     opted_out = sa.select(Worker.id).where(Worker.opted_out.is_(True)).scalar_subquery()
@@ -156,34 +157,22 @@ def _claim(wave: list[list[_Row]]) -> list[list[_Row]]:
         )
         .values(status="cancelled", failure_reason="opted out", updated_at=now)
     )
-    taken = set(
-        db.session.scalars(
+    attempts = dict(
+        db.session.execute(
             sa.update(OutboundMessage)
             .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
             .values(status="sending", attempts=OutboundMessage.attempts + 1, updated_at=now)
-            .returning(OutboundMessage.id)
-        )
-    )
-    db.session.commit()
-    return [kept for request in wave if (kept := [r for r in request if r.id in taken])]
-
-
-def _send(gateway, request: list[_Row]) -> list[RecipientResult] | GatewayError:
-    try:
-        return gateway.send(request[0].text, [r.phone for r in request])
-    except GatewayError as exc:
-        return exc
-
-
-def _record(wave: list[list[_Row]], outcomes: list) -> None:
-    now = utcnow()
-    attempts = dict(
-        db.session.execute(
-            sa.select(OutboundMessage.id, OutboundMessage.attempts).where(
-                OutboundMessage.id.in_([r.id for request in wave for r in request])
-            )
+            .returning(OutboundMessage.id, OutboundMessage.attempts)
         ).all()
     )
+    db.session.commit()
+    return [
+        kept for request in wave if (kept := [r for r in request if r.id in attempts])
+    ], attempts
+
+
+def _record(wave: list[list[_Row]], outcomes: list, attempts: dict[int, int]) -> None:
+    now = utcnow()
     changes = []
     for request, outcome in zip(wave, outcomes, strict=True):
         # The adapter answers one result per number, in the order given.

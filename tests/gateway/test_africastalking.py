@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import requests
@@ -44,6 +45,27 @@ def control(standin: str, path: str, body: dict[str, Any] | None = None) -> dict
     answer = requests.post(url, json=body, timeout=5) if body is not None else requests.get(url)
     answer.raise_for_status()
     return answer.json()
+
+
+def test_the_sdk_still_posts_through_the_helper_we_give_a_kept_alive_session() -> None:
+    """If a new SDK renames its private POST helper, connections stop being reused: fail here."""
+    assert hasattr(SMSService, "_Service__make_post_request")
+    gateway = AfricasTalkingGateway("sandbox", API_KEY, api_url="http://127.0.0.1:9")
+    seen = requests.ConnectionError("seen")
+    with (
+        patch.object(requests.Session, "post", side_effect=seen),
+        pytest.raises(GatewayError, match="seen"),
+    ):
+        gateway.send("x", [A])
+
+
+def test_send_all_answers_each_request_in_order_with_its_own_error(gateway, standin) -> None:
+    control(standin, "faults", {"reject": {B: 406}})
+    results = gateway.send_all([("un", [A]), ("deux", [B, C])])
+    assert [r.outcome for r in results[0]] == ["sent"]
+    assert [(r.number, r.outcome) for r in results[1]] == [(B, "final"), (C, "sent")]
+    failing = AfricasTalkingGateway("sandbox", API_KEY, api_url="http://127.0.0.1:9", timeout=1)
+    assert isinstance(failing.send_all([("x", [A])])[0], GatewayError)
 
 
 def test_the_sdk_still_builds_urls_from_the_private_base_url_we_override() -> None:
