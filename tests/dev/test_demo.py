@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def quiet_hours_away_from(now: datetime) -> str:
+    """A two-hour quiet window that starts six hours after `now`."""
+    start = (now.hour + 6) % 24
+    return f"{start:02d}:00-{(start + 2) % 24:02d}:00"
+
+
 @pytest.mark.slow
 def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
     port = free_port()
@@ -39,6 +46,9 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         "STANDIN_PORT": str(free_port()),
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the demo must embed one
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        # The supervisor's alert is not urgent: keep quiet hours away from now, whatever the hour.
+        "TIMEZONE": "UTC",
+        "QUIET_HOURS": quiet_hours_away_from(datetime.now(UTC)),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     demo = subprocess.Popen(

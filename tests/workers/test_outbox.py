@@ -179,11 +179,11 @@ def test_an_opted_out_worker_gets_no_reminder_even_one_written_before(
 ):
     seed_demo()
     worker = db.session.scalars(sa.select(Worker).where(Worker.phone == "+22370000011")).one()
-    early = write(settings, [worker.phone], kind="reminder", worker=worker)[0]
+    early = write(settings, [worker.phone], kind="reminder", worker=worker, now=NOON)[0]
     worker.opted_out = True
     db.session.commit()
-    assert write(settings, [worker.phone], kind="digest", worker=worker) == [None]
-    outbox.dispatch(redis)
+    assert write(settings, [worker.phone], kind="digest", worker=worker, now=NOON) == [None]
+    outbox.dispatch(redis, now=NOON)
     run_worker()
     assert standin.messages() == []
     db.session.refresh(early)
