@@ -57,10 +57,22 @@ class UTCDateTime(sa.TypeDecorator):
 
 
 def engine_options(url: str) -> dict:
-    """Pool settings per database; SQLite gets a longer connect timeout (the busy timeout)."""
+    """Pool settings per database; SQLite gets a longer connect timeout (the busy timeout).
+
+    No pre-ping: it would cost every USSD step a round trip. After a PostgreSQL restart the
+    first request of each process fails, SQLAlchemy then renews the whole pool, and the
+    gateway retries (SMS) or the person redials and resumes (USSD). Recycling connections
+    every half hour keeps idle ones from being cut by firewalls.
+    """
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        # AUTOCOMMIT matches what configure_sqlite does to each connection (the driver never
+        # begins on its own; the begin event does), so SQLAlchemy restores that, not the
+        # driver's implicit transactions, when a connection returns to the pool.
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "isolation_level": "AUTOCOMMIT",
+        }
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

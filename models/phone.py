@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "ML"
@@ -11,8 +13,12 @@ class InvalidPhone(ValueError):
     pass
 
 
+@lru_cache(maxsize=8192)
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """'76 12 34 56', '0022376123456' and '+223 76-12-34-56' all become '+22376123456'."""
+    """'76 12 34 56', '0022376123456' and '+223 76-12-34-56' all become '+22376123456'.
+
+    Cached: parsing costs more than the rest of a USSD step, and every step repeats the number.
+    """
     text = (raw or "").strip()
     if text.startswith("00"):
         text = "+" + text[2:]

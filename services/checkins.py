@@ -12,21 +12,26 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flows.definition import Flow as FlowDefinition
 from flows.engine import Answer as AnswerValue
 from flows.schedule import current_period
-from models import Answer, Checkin, Flow, FlowVersion, Worker, db
-from services.flow_store import active_flows, definition
+from models import Answer, Checkin, Worker, db
+from services.flow_store import ActiveFlow, active_flows, definition
+
+_INSERT_BY_DIALECT = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+_checkins = Checkin.__table__
+_answers = Answer.__table__
 
 
 @dataclass(frozen=True)
 class Option:
     """A flow the worker may answer now; `checkin` is None for an on-demand flow not yet begun."""
 
-    flow: Flow
-    version: FlowVersion
+    flow_id: int
+    version_id: int
     checkin: Checkin | None
 
     @property
@@ -38,23 +43,23 @@ def options_for(worker: Worker, now: datetime, timezone: str) -> list[Option]:
     """Every flow this worker may answer at `now`, opening the current period's check-ins."""
     local_now = now.astimezone(ZoneInfo(timezone))
     options = []
-    for flow, version in active_flows():
-        schedule = definition(version.id).schedule
+    for active in active_flows():
+        schedule = definition(active.version_id).schedule
         if schedule is None:
-            options.append(Option(flow, version, None))
+            options.append(Option(active.flow_id, active.version_id, None))
         elif not schedule.roles or worker.role in schedule.roles:
             period = current_period(schedule, local_now)
             worker_id = worker.id if schedule.per == "worker" else None
-            checkin = _get_or_open(flow, version, worker, worker_id, period.label, period.closes_at)
-            options.append(Option(flow, version, checkin))
+            checkin = _get_or_open(active, worker, worker_id, period.label, period.closes_at)
+            options.append(Option(active.flow_id, active.version_id, checkin))
     return options
 
 
 def begin_on_demand(option: Option, worker: Worker, now: datetime) -> Checkin:
     """An on-demand flow gets a check-in of its own each time a worker starts it."""
     checkin = Checkin(
-        flow_id=option.flow.id,
-        flow_version_id=option.version.id,
+        flow_id=option.flow_id,
+        flow_version_id=option.version_id,
         facility_id=worker.facility_id,
         worker_id=worker.id,
         period=now.strftime("%Y-%m-%dT%H:%M:%S.%f"),
@@ -66,15 +71,15 @@ def begin_on_demand(option: Option, worker: Worker, now: datetime) -> Checkin:
 
 
 def _get_or_open(
-    flow: Flow,
-    version: FlowVersion,
+    active: ActiveFlow,
     worker: Worker,
     worker_id: int | None,
     period: str,
     closes_at: datetime,
 ) -> Checkin:
+    """The period's check-in, opened now if nobody has: the unique index settles a tie."""
     query = sa.select(Checkin).where(
-        Checkin.flow_id == flow.id,
+        Checkin.flow_id == active.flow_id,
         Checkin.facility_id == worker.facility_id,
         Checkin.period == period,
         Checkin.worker_id.is_(None) if worker_id is None else Checkin.worker_id == worker_id,
@@ -82,55 +87,67 @@ def _get_or_open(
     found = db.session.scalar(query)
     if found is not None:
         return found
-    checkin = Checkin(
-        flow_id=flow.id,
-        flow_version_id=version.id,
-        facility_id=worker.facility_id,
-        worker_id=worker_id,
-        period=period,
-        closes_at=closes_at,
+    insert = _INSERT_BY_DIALECT[db.session.get_bind().dialect.name]
+    per_worker = worker_id is not None
+    opened = db.session.scalar(
+        insert(Checkin)
+        .values(
+            flow_id=active.flow_id,
+            flow_version_id=active.version_id,
+            facility_id=worker.facility_id,
+            worker_id=worker_id,
+            period=period,
+            closes_at=closes_at,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["flow_id", "worker_id" if per_worker else "facility_id", "period"],
+            index_where=Checkin.worker_id.is_not(None)
+            if per_worker
+            else Checkin.worker_id.is_(None),
+        )
+        .returning(Checkin)
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
-    except IntegrityError:
-        # A colleague opened it in the same instant: theirs is the one.
-        return db.session.scalars(query).one()
-    return checkin
+    # None: a colleague opened it in the same instant, and theirs is the one.
+    return opened if opened is not None else db.session.scalars(query).one()
 
 
 def submit(
-    checkin: Checkin,
+    connection: sa.Connection,
+    checkin_id: int,
     flow: FlowDefinition,
     final: dict[str, AnswerValue],
     raw: dict[str, str],
-    worker: Worker,
+    worker_id: int,
     session_id: int | None,
     channel: str,
     now: datetime,
 ) -> bool:
-    """Complete `checkin` with `final` answers; False when someone else completed it first."""
-    completed = db.session.execute(
-        sa.update(Checkin)
-        .where(Checkin.id == checkin.id, Checkin.status == "open")
-        .values(status="completed", completed_at=now, completed_by_id=worker.id, channel=channel)
-        .execution_options(synchronize_session=False)
+    """Complete the check-in with `final` answers; False when someone else completed it first.
+
+    Plain statements on the caller's connection, so the USSD hot path and the ORM path share
+    it; the caller expires any Checkin object it holds.
+    """
+    completed = connection.execute(
+        sa.update(_checkins)
+        .where(_checkins.c.id == checkin_id, _checkins.c.status == "open")
+        .values(status="completed", completed_at=now, completed_by_id=worker_id, channel=channel)
     )
     if completed.rowcount != 1:
         return False
-    db.session.add_all(
-        Answer(
-            checkin_id=checkin.id,
-            session_id=session_id,
-            worker_id=worker.id,
-            question_key=question.key,
-            value_text=None if isinstance(value, int) else value,
-            value_number=value if isinstance(value, int) else None,
-            raw=raw.get(question.key, ""),
-            answered_at=now,
-        )
+    rows = [
+        {
+            "checkin_id": checkin_id,
+            "session_id": session_id,
+            "worker_id": worker_id,
+            "question_key": question.key,
+            "value_text": None if isinstance(value, int) else value,
+            "value_number": value if isinstance(value, int) else None,
+            "raw": raw.get(question.key, ""),
+            "answered_at": now,
+        }
         for question in flow.questions
         if (value := final.get(question.key)) is not None
-    )
-    db.session.refresh(checkin)
+    ]
+    if rows:
+        connection.execute(sa.insert(_answers), rows)
     return True

@@ -19,7 +19,7 @@ from flows.engine import Outcome
 from flows.lint import outgoing
 from flows.messages import say
 from flows.render import compact_error_text, menu_text, screen_text
-from models import Checkin, FlowVersion, OutboundMessage, Session, Worker, db
+from models import Checkin, OutboundMessage, Session, Worker, db
 from services import checkins
 from services.alerts import queue_alerts
 from services.flow_store import definition
@@ -99,22 +99,20 @@ class Conversation:
             error = say("invalid.choice", self.language, limit=len(refs))
             return self._ask(f"{error}\n{self._menu()}")
         ref = refs[number - 1]
-        version = db.session.get(FlowVersion, ref["version"])
         checkin = db.session.get(Checkin, ref["checkin"]) if ref["checkin"] else None
         if checkin is not None and checkin.status == "completed":
             return self.end(self._already_done(checkin))
-        return self._start(checkins.Option(version.flow, version, checkin), menu=True)
+        return self._start(checkins.Option(ref["flow"], ref["version"], checkin), menu=True)
 
     def _on_flow(self, entry: str) -> Reply:
-        flow = definition(self.session.state["version"])
-        state = engine.State.from_dict(self.session.state["flow"])
-        at_first = not state.trail and state.step != engine.CONFIRM
-        if at_first and self.session.state["menu"] and engine.is_back(flow, state, entry):
+        outcome = advance_in_flow(self.session.state, entry)
+        if outcome is None:
             return self._choose()
-        outcome = engine.advance(flow, state, entry)
-        if not outcome.submitted:
-            return self._show(self.session.state["version"], outcome, self.session.state["menu"])
-        return self._submit(flow, outcome.state, self.session.checkin)
+        if outcome.submitted:
+            flow = definition(self.session.state["version"])
+            return self._submit(flow, outcome.state, self.session.checkin)
+        reply, self.session.state = shown(self.settings, self.session.state, outcome, self.language)
+        return reply
 
     def submit_all(self, entries: list[str]) -> Reply:
         """The compact form: every answer in one message, validated as a whole, then stored."""
@@ -122,7 +120,7 @@ class Conversation:
         if len(open_options) != 1:
             return self._no_single_option(options, open_options)
         option = open_options[0]
-        flow = definition(option.version.id)
+        flow = definition(option.version_id)
         result = engine.answer_all(flow, entries)
         if isinstance(result, engine.CompactError):
             return self.end(compact_error_text(flow, result, self.language))
@@ -147,38 +145,35 @@ class Conversation:
     def _submit(self, flow, state: engine.State, checkin: Checkin) -> Reply:
         final = engine.answers(flow, state)
         stored = checkins.submit(
-            checkin,
+            db.session.connection(),
+            checkin.id,
             flow,
             final,
             dict(state.raw),
-            self.worker,
+            self.worker.id,
             self.session.id,
             self.session.channel,
             self.now,
         )
+        db.session.expire(checkin)  # completed by this person or, if not stored, by a colleague
         if not stored:
             return self.end(self._already_done(checkin))
         self.session.status = "submitted"
         self.queued += queue_alerts(self.settings, checkin, flow, final, self.worker, self.now)
-        return self.end(screen_text(flow, engine.Screen("closing"), self.language))
+        return self.end(closing_text(flow, self.language))
 
     # -- helpers --------------------------------------------------------------------------------
 
     def _start(self, option: checkins.Option, menu: bool) -> Reply:
         checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
         self.session.checkin = checkin
-        return self._show(option.version.id, engine.start(definition(option.version.id)), menu)
+        return self._show(option.version_id, engine.start(definition(option.version_id)), menu)
 
     def _show(self, version_id: int, outcome: Outcome, menu: bool) -> Reply:
         """Show `outcome`'s screen and keep its state: the next step may reach another process."""
-        self.session.state = {
-            "stage": FLOW,
-            "version": version_id,
-            "flow": outcome.state.to_dict(),
-            "menu": menu,
-        }
-        flow = definition(version_id)
-        return self._ask(screen_text(flow, outcome.screen, self.language))
+        state = {"stage": FLOW, "version": version_id, "menu": menu}
+        reply, self.session.state = shown(self.settings, state, outcome, self.language)
+        return reply
 
     def _resumable(self) -> Session | None:
         """The worker's latest session dropped mid-flow within the resume window, if any."""
@@ -224,7 +219,8 @@ class Conversation:
     @staticmethod
     def _option_ref(option: checkins.Option) -> dict:
         return {
-            "version": option.version.id,
+            "flow": option.flow_id,
+            "version": option.version_id,
             "checkin": option.checkin.id if option.checkin else None,
         }
 
@@ -233,10 +229,44 @@ class Conversation:
         return definition(checkin.flow_version_id)
 
     def _ask(self, text: str) -> Reply:
-        return Reply(outgoing(text, self.language, self.settings.transliterate), end=False)
+        return make_reply(self.settings, text, self.language, end=False)
 
     def end(self, text: str) -> Reply:
         """Close the conversation with `text` (the gateway ends the USSD session on it)."""
         if self.session.status == "active":
             self.session.status = "ended"
-        return Reply(outgoing(text, self.language, self.settings.transliterate), end=True)
+        return make_reply(self.settings, text, self.language, end=True)
+
+
+# -- the flow stage, without rows ------------------------------------------------------------------
+# Most steps answer the current question of a flow. These two functions are all such a step needs,
+# so the USSD webhook can serve it from the session's stored state alone (see webhooks/ussd.py).
+
+
+def advance_in_flow(state: dict, entry: str) -> Outcome | None:
+    """The engine's answer to `entry` in a session at the flow stage; None for back to the menu."""
+    flow = definition(state["version"])
+    flow_state = engine.State.from_dict(state["flow"])
+    at_first = not flow_state.trail and flow_state.step != engine.CONFIRM
+    if at_first and state["menu"] and engine.is_back(flow, flow_state, entry):
+        return None
+    return engine.advance(flow, flow_state, entry)
+
+
+def shown(settings: Settings, state: dict, outcome: Outcome, language: str) -> tuple[Reply, dict]:
+    """The screen of an outcome that stays in the flow, and the session state that goes with it."""
+    flow = definition(state["version"])
+    text = screen_text(flow, outcome.screen, language)
+    return make_reply(settings, text, language, end=False), {
+        **state,
+        "flow": outcome.state.to_dict(),
+    }
+
+
+def closing_text(flow, language: str) -> str:
+    return screen_text(flow, engine.Screen("closing"), language)
+
+
+def make_reply(settings: Settings, text: str, language: str, end: bool) -> Reply:
+    """Every text for a person leaves through here, spelt for the language's SMS and USSD."""
+    return Reply(outgoing(text, language, settings.transliterate), end=end)

@@ -1,10 +1,15 @@
 """Publishing flows and reading published versions back as engine values.
 
 Published versions are immutable, so each process parses a version's YAML once and keeps it:
-a USSD step must answer in milliseconds and must not re-parse the flow on every request.
+a USSD step must answer in milliseconds and must not re-parse the flow on every request. Which
+versions are current is read again at most every ACTIVE_FLOWS_TTL seconds: a dial starts with it,
+and a flow published elsewhere reaches every web process within that time.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -12,7 +17,17 @@ from flows.definition import Flow as FlowDefinition
 from flows.loader import load_flow
 from models import Flow, FlowVersion, db
 
+ACTIVE_FLOWS_TTL = 10.0
+
+
+@dataclass(frozen=True)
+class ActiveFlow:
+    flow_id: int
+    version_id: int
+
+
 _definitions: dict[int, FlowDefinition] = {}
+_active: tuple[float, list[ActiveFlow]] | None = None
 
 
 def definition(version_id: int) -> FlowDefinition:
@@ -27,8 +42,10 @@ def definition(version_id: int) -> FlowDefinition:
 
 
 def clear_cache() -> None:
-    """Forget parsed versions (tests reuse ids after emptying the tables)."""
+    """Forget parsed versions and current flows (tests reuse ids after emptying the tables)."""
+    global _active
     _definitions.clear()
+    _active = None
 
 
 def publish(source: str, filename: str = "<flow>") -> tuple[FlowVersion, bool]:
@@ -49,6 +66,7 @@ def publish(source: str, filename: str = "<flow>") -> tuple[FlowVersion, bool]:
     version = FlowVersion(flow=flow, version=(latest.version + 1 if latest else 1), source=source)
     db.session.add(version)
     db.session.flush()
+    clear_cache()
     return version, True
 
 
@@ -61,18 +79,25 @@ def latest_version(flow: Flow) -> FlowVersion | None:
     )
 
 
-def active_flows() -> list[tuple[Flow, FlowVersion]]:
+def active_flows() -> list[ActiveFlow]:
     """Every active flow with its latest version (what check-ins opened now will use)."""
+    global _active
+    if _active is None or time.monotonic() - _active[0] > ACTIVE_FLOWS_TTL:
+        _active = (time.monotonic(), _read_active_flows())
+    return _active[1]
+
+
+def _read_active_flows() -> list[ActiveFlow]:
     newest = (
         sa.select(FlowVersion.flow_id, sa.func.max(FlowVersion.version).label("version"))
         .group_by(FlowVersion.flow_id)
         .subquery()
     )
     rows = db.session.execute(
-        sa.select(Flow, FlowVersion)
+        sa.select(Flow.id, FlowVersion.id)
         .join(FlowVersion, FlowVersion.flow_id == Flow.id)
         .join(newest, sa.and_(newest.c.flow_id == Flow.id, newest.c.version == FlowVersion.version))
         .where(Flow.active.is_(True))
         .order_by(Flow.key)
     )
-    return [(flow, version) for flow, version in rows]
+    return [ActiveFlow(flow_id, version_id) for flow_id, version_id in rows]

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
 
@@ -31,6 +32,18 @@ DATABASES = ["sqlite", "postgresql"]
 def _settings(database_url: str) -> Settings:
     base = Settings.from_env({})
     return replace(base, database_url=database_url, redis_url=REDIS_URL, transliterate=("bm",))
+
+
+class SeparateProcessClient(FlaskClient):
+    """Requests see the database as another process would: the test's transaction ends first.
+
+    Flask serves a test request inside the test's own app context, so it would share the test's
+    database session; and on SQLite an open transaction holds the write lock (BEGIN IMMEDIATE).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +66,7 @@ def _schemas(tmp_path_factory) -> Iterator[dict[str, Flask]]:
     for name, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):
         app = create_app(_settings(url))
         app.config["TESTING"] = True
+        app.test_client_class = SeparateProcessClient
         with app.app_context():
             upgrade()
         apps[name] = app

@@ -15,11 +15,23 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
 from sqlalchemy.exc import IntegrityError
 
+from flows import engine
+from flows.engine import Outcome
 from flows.messages import say
 from models import Session, UssdEvent, Worker, db
 from models.base import utcnow
 from models.phone import InvalidPhone, normalise_phone
-from services.conversation import Conversation, Reply
+from services import checkins, step_store
+from services.conversation import (
+    FLOW,
+    Conversation,
+    Reply,
+    advance_in_flow,
+    closing_text,
+    make_reply,
+    shown,
+)
+from services.flow_store import definition
 from webhooks.gateway import form_field, require_token
 from workers.outbox import dispatch
 
@@ -42,41 +54,120 @@ def ussd_step() -> Response:
         phone = normalise_phone(phone)
     except InvalidPhone as exc:
         return Response(f"{exc}\n", 400, mimetype="text/plain")
+    stored = None
+    if len(text) <= MAX_TEXT:
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            stored = step_store.load(connection, session_id)
+            connection.commit()
+            reply = _answer_in_flow(connection, stored, phone, text) if stored else None
+        if reply is not None:
+            return _answer(reply)
     worker = db.session.scalar(
         sa.select(Worker).where(Worker.phone == phone, Worker.active.is_(True))
     )
     if worker is None:
-        return _answer(Reply(say("unknown_number", "fr"), end=True))
+        return _answer(make_reply(_settings(), say("unknown_number", "fr"), "fr", end=True))
     if len(text) > MAX_TEXT:
-        return _answer(Reply(say("input_too_long", worker.language), end=True))
+        return _answer(_end(say("input_too_long", worker.language), worker))
     try:
-        reply = _step(worker, session_id, text)
+        reply = _step(worker, session_id, text, known=stored is not None)
     except IntegrityError:
         # The gateway repeated a first step while we were answering it: answer as the first did.
         db.session.rollback()
-        reply = _step(worker, session_id, text)
+        reply = _step(worker, session_id, text, known=True)
     return _answer(reply)
 
 
-def _step(worker: Worker, session_id: str, text: str) -> Reply:
-    session = db.session.scalar(
-        sa.select(Session)
-        .where(Session.channel == "ussd", Session.gateway_session_id == session_id)
-        .with_for_update()
+def _answer_in_flow(
+    connection: sa.Connection, stored: step_store.StoredStep, phone: str, text: str
+) -> Reply | None:
+    """The common step, an answer inside a flow (or a repeat), served from the session row alone.
+
+    `connection` autocommits: on PostgreSQL the read and a plain step's write are single
+    statements with no BEGIN and COMMIT round trips, and the write applies only if the row is
+    as it was read, so a concurrent step cannot be lost. A submit writes three tables, so it
+    takes a transaction of its own. None sends the request the careful way (`_step`): another
+    stage, a submit that raises an alert or finds the check-in completed by a colleague, an
+    input that does not extend the last one, or another request that won the row meanwhile.
+    """
+    if not stored.belongs_to(phone):
+        return None
+    if text == stored.last_input:
+        return Reply(stored.last_reply, end=stored.status != "active")
+    entry = _new_input(stored.last_input, text)
+    if stored.status != "active" or entry is None or stored.state.get("stage") != FLOW:
+        return None
+    outcome = advance_in_flow(stored.state, entry)
+    if outcome is None:
+        return None
+    now = utcnow()
+    if not outcome.submitted:
+        reply, state = shown(_settings(), stored.state, outcome, stored.language)
+        saved = step_store.save(connection, stored, text, reply.text, state, now)
+        connection.commit()
+        return reply if saved else None
+    with db.engine.connect() as writer, writer.begin() as transaction:
+        reply = _submitted(writer, stored, outcome, now)
+        if reply is not None and step_store.save(
+            writer, stored, text, reply.text, stored.state, now, status="submitted"
+        ):
+            return reply
+        transaction.rollback()
+        return None
+
+
+def _submitted(
+    connection: sa.Connection, stored: step_store.StoredStep, outcome: Outcome, now
+) -> Reply | None:
+    """Store the confirmed answers; None (nothing stored) when the careful way must do it."""
+    flow = definition(stored.state["version"])
+    final = engine.answers(flow, outcome.state)
+    if engine.triggered_alerts(flow, final) or stored.checkin_id is None:
+        return None  # alerts need the facility's supervisors, through the ORM
+    done = checkins.submit(
+        connection,
+        stored.checkin_id,
+        flow,
+        final,
+        dict(outcome.state.raw),
+        stored.worker_id,
+        stored.session_id,
+        "ussd",
+        now,
     )
+    if not done:
+        return None  # a colleague was first: the careful way says who
+    return make_reply(_settings(), closing_text(flow, stored.language), stored.language, end=True)
+
+
+def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
+    """The careful way, through the ORM; `known` says whether the session has a row yet.
+
+    A new session is not looked for: if the gateway's repeat of its first step stored it
+    meanwhile, the unique (channel, sessionId) makes this INSERT fail, and the caller retries
+    with `known`.
+    """
+    session = None
+    if known:
+        session = db.session.scalar(
+            sa.select(Session)
+            .where(Session.channel == "ussd", Session.gateway_session_id == session_id)
+            .with_for_update()
+        )
     if session is not None and text == session.last_input:
         db.session.rollback()
         return Reply(session.last_reply, end=session.status != "active")
     now = utcnow()
     if session is None:
+        # Added once its first screen is known: one INSERT, no UPDATE of a row just written.
         session = Session(channel="ussd", gateway_session_id=session_id, worker=worker, state={})
-        db.session.add(session)
-        db.session.flush()
         conversation = Conversation(_settings(), session, now)
         reply = _first_step(conversation, text)
+        db.session.add(session)
     elif session.worker_id != worker.id or session.status != "active":
         conversation = None
-        reply = Reply(say("session_lost", worker.language), end=True)
+        reply = _end(say("session_lost", worker.language), worker)
     else:
         conversation = Conversation(_settings(), session, now)
         reply = _next_step(conversation, session.last_input, text)
@@ -100,12 +191,20 @@ def _first_step(conversation: Conversation, text: str) -> Reply:
 
 
 def _next_step(conversation: Conversation, handled: str, text: str) -> Reply:
-    if not handled:
-        return conversation.handle(text)
-    if not text.startswith(handled + "*"):
+    entry = _new_input(handled, text)
+    if entry is None:
         log.warning("ussd text %r does not extend %r; ending the session", text, handled)
         return conversation.end(say("session_lost", conversation.language))
-    return conversation.handle(text[len(handled) + 1 :])
+    return conversation.handle(entry)
+
+
+def _new_input(handled: str, text: str) -> str | None:
+    """What the person typed since the last step: the gateway sends everything, `*`-joined."""
+    if not handled:
+        return text
+    if not text.startswith(handled + "*"):
+        return None
+    return text[len(handled) + 1 :]
 
 
 @bp.post("/ussd/events")
@@ -133,6 +232,10 @@ def ussd_event() -> Response:
 
 def _int_or_none(value: str) -> int | None:
     return int(value) if value.isdigit() else None
+
+
+def _end(text: str, worker: Worker) -> Reply:
+    return make_reply(_settings(), text, worker.language, end=True)
 
 
 def _settings():

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cli.simulate import UssdDial
-from models import Answer, Checkin, Session, UssdEvent, Worker, db
+from models import Answer, Checkin, OutboundMessage, Session, UssdEvent, Worker, db
 from services.demo import seed_demo
 from services.flow_store import publish
 
@@ -243,6 +243,22 @@ def test_when_two_colleagues_answer_at_once_only_the_first_submission_counts(see
     assert {a.worker_id for a in db.session.scalars(sa.select(Answer))} == {worker(FOCAL_POINT).id}
 
 
+def test_an_answer_that_raises_an_alert_writes_it_with_the_answers(seeded, post):
+    session = dial(post)
+    session.start()
+    # support needed (urgent alert); the others raise none
+    assert walk(session, ["1", "6", "2", "40", "38", "1", "1", "RAS", "1"]).startswith("END Merci")
+    alert = db.session.scalars(sa.select(OutboundMessage)).one()
+    assert (alert.phone, alert.kind, alert.urgent) == ("+22370000001", "alert", True)
+    assert alert.text.startswith("URGENT CSCom Malibougou: l'équipe QI demande l'appui du CSRef")
+    assert len(answers()) == 8
+
+
+def test_a_checkin_without_alert_writes_no_message(seeded, post):
+    assert walk_whole(post, FOCAL_POINT).startswith("END Merci")
+    assert db.session.scalar(sa.select(sa.func.count(OutboundMessage.id))) == 0
+
+
 def walk_whole(post, phone: str) -> str:
     session = dial(post, phone)
     session.start()
@@ -342,6 +358,28 @@ def test_a_text_that_does_not_extend_the_session_ends_it(seeded, post):
     walk(session, ["1", "6"])
     session.inputs = ["2", "3"]
     assert session.resend() == (200, "END Session interrompue. Recomposez le code pour reprendre.")
+
+
+def test_a_session_id_sent_from_another_number_does_not_reach_that_session(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, ["1"])
+    intruder = dial(post, DTC, session_id=session.session_id, inputs=["1", "6"])
+    assert intruder.resend() == (200, "END Baara tigèra. Kode wele tugun ka taa a fè.")
+    assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == ["met"]
+
+
+def test_a_worker_deactivated_mid_session_is_not_served_further(seeded, post):
+    session = dial(post)
+    session.start()
+    walk(session, ["1"])
+    worker(FOCAL_POINT).active = False
+    db.session.commit()
+    assert session.send("6") == (
+        200,
+        "END Ce numéro n'est pas enregistré. Contactez votre CSRef.",
+    )
+    assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == ["met"]
 
 
 # -- token, events, health --------------------------------------------------------------------------
