@@ -9,18 +9,23 @@ A benchmark, not a test. One run:
    created when missing; its schema is dropped and migrated with `flask --app app db upgrade`),
    flushes its own Redis database (default db 14) and starts the stand-in
    (`python -m gateway.standin --port P`, no auto-deliver) on a free port as AT_API_URL;
-2. queues `--count` messages: half one identical weekly reminder (GSM-7, one segment) to
+2. the floor (skip with --no-floor): `--workers` processes send the same requests (the reminder
+   in batches of AT_BATCH_SIZE, each personal text alone) through the same gateway adapter, in
+   the same waves, with no database and no RQ; its time over the service's is the ratio printed,
+   what the outbox, RQ and PostgreSQL cost on top of the SDK on this machine, in this run. The
+   stand-in is reset afterwards;
+3. queues `--count` messages: half one identical weekly reminder (GSM-7, one segment) to
    count/2 distinct numbers, half a personalised text (name, facility) to the same numbers.
    Rows go in with one COPY (encoding and segments from flows.smstext.sms_cost, once per
    distinct text; kind "reminder", not_before = now, QUIET_HOURS="" for every process), then
    `workers.outbox.dispatch(redis)` moves them to `queued` and enqueues the RQ jobs;
-3. starts `--workers` real `rq worker -w workers.worker.AppWorker --burst` processes and waits
+4. starts `--workers` real `rq worker -w workers.worker.AppWorker --burst` processes and waits
    until every row is `sent` and the workers have exited (killed after `--timeout` s);
-4. verifies that the stand-in holds exactly `count` messages, that no number got the same text
+5. verifies that the stand-in holds exactly `count` messages, that no number got the same text
    twice, that the stand-in's (number, text, messageId) are exactly the outbox's (phone, text,
    gateway_id) of rows that are all `sent`, that every request was answered 200 and that RQ has
    no failed job;
-5. prints the machine, total time (clock starts before the insert), messages/s, per-phase times,
+6. prints the machine, total time (clock starts before the insert), messages/s, per-phase times,
    CPU seconds per process (workers, stand-in, PostgreSQL, anything else), peak RSS per worker,
    requests made, and PASS/FAIL against `--target` (60 s).
 
@@ -454,6 +459,58 @@ def _short_frame(frame: str) -> str:
     return f"{name} ({where})"
 
 
+# -- the floor: the same sends with no database and no queue --------------------------------------
+
+
+def floor_requests(count: int, batch_size: int) -> list[tuple[str, list[str]]]:
+    """The gateway requests the outbox makes for the bench's rows: (text, numbers)."""
+    people = count // 2
+    reminders = [phone(i) for i in range(count - people)]
+    requests = [
+        (REMINDER, reminders[start : start + batch_size])
+        for start in range(0, len(reminders), batch_size)
+    ]
+    return requests + [(personal_text(i), [phone(i)]) for i in range(people)]
+
+
+def floor_part(args) -> int:
+    """One floor process (`--floor-part I`): its share of the requests, through the same
+    gateway adapter (official SDK, kept-alive connections, thread pool) in the same waves as
+    the outbox worker, with nothing else: no rows to claim or record, no RQ."""
+    from gateway.africastalking import AfricasTalkingGateway
+    from workers.outbox import WAVE_REQUESTS
+
+    gateway = AfricasTalkingGateway("sandbox", "bench-fanout-key", api_url=os.environ["AT_API_URL"])
+    mine = floor_requests(args.count, _batch_size())[args.floor_part :: args.workers]
+    failed = 0
+    for start in range(0, len(mine), WAVE_REQUESTS):
+        for outcome in gateway.send_all(mine[start : start + WAVE_REQUESTS]):
+            failed += isinstance(outcome, Exception) or any(r.outcome != "sent" for r in outcome)
+    return 1 if failed else 0
+
+
+def floor_run(args, env: dict[str, str], api_url: str) -> float:
+    """Seconds for `--workers` floor processes to send every message; the stand-in is reset."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--count", str(args.count)]
+    command += ["--workers", str(args.workers), "--floor-part"]
+    log(
+        f"floor: {args.workers} process(es) sending through the adapter alone: {shlex.join(command)} I"
+    )
+    started = time.monotonic()
+    parts = [
+        subprocess.Popen([*command, str(i)], cwd=REPO, env=env, start_new_session=True)
+        for i in range(args.workers)
+    ]
+    codes = [part.wait(timeout=args.timeout) for part in parts]
+    seconds = time.monotonic() - started
+    accepted = len(http_json(f"{api_url}/_standin/messages", timeout=300)["messages"])
+    http_json(f"{api_url}/_standin/reset", b"")
+    if codes != [0] * args.workers or accepted != args.count:
+        sys.exit(f"floor run failed: exit codes {codes}, stand-in accepted {accepted:,}")
+    log(f"floor: {accepted:,} messages in {seconds:.2f} s")
+    return seconds
+
+
 def run(args) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -483,7 +540,8 @@ def run(args) -> int:
     try:
         if args.cprofile:
             return cprofile_run(args, api_url, stamp)
-        return measure(args, api_url, env, stamp, standin, workers, spies, redis)
+        floor = None if args.no_floor else floor_run(args, env, api_url)
+        return measure(args, api_url, env, stamp, standin, workers, spies, redis, floor)
     finally:
         for worker in workers:
             stop_group(worker.process)
@@ -494,7 +552,7 @@ def run(args) -> int:
         stop_group(standin)
 
 
-def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
+def measure(args, api_url, env, stamp, standin, workers, spies, redis, floor) -> int:
     from rq import Queue
     from rq.registry import FailedJobRegistry
 
@@ -660,6 +718,11 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         f"  all sent   {_s(all_sent_at and all_sent_at - t0)}  queue start -> poll saw every row "
         f"'sent'",
         f"  exited     {t_end - t0:7.2f} s  queue start -> last worker exited",
+        f"FLOOR        {_s(floor)}  the same requests from {args.workers} process(es) through the "
+        "gateway adapter alone (no rows, no RQ), same stand-in, same run",
+        f"floor/total  {floor / total:.2f}  (1.00: the outbox, RQ and PostgreSQL cost nothing)"
+        if floor and total
+        else "floor/total  -",
         "",
         f"CPU seconds during sending ({send_wall:.1f} s wall, {os.cpu_count()} cores = "
         f"{send_wall * (os.cpu_count() or 1):.0f} core-s):",
@@ -724,6 +787,8 @@ def measure(args, api_url, env, stamp, standin, workers, spies, redis) -> int:
         "setup_sql": args.setup_sql,
         "batch_size": _batch_size(),
         "total_s": total,
+        "floor_s": floor,
+        "floor_ratio": floor / total if floor and total else None,
         "insert_s": t_insert - t0,
         "dispatch_s": t_dispatch - t_insert,
         "recorded_s": recorded,
@@ -828,6 +893,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--cprofile", action="store_true", help="run one worker's jobs in-process under cProfile"
     )
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor run")
+    parser.add_argument("--floor-part", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count < 2 or args.workers < 1:
         parser.error("--count must be at least 2 and --workers at least 1")
@@ -838,6 +905,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if args.floor_part is not None:
+        return floor_part(args)
     limit = int(args.timeout + args.wait_quiet + 600)  # setup + verification, whatever happens
 
     def too_long(*_):
