@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, NamedTuple, TextIO
@@ -189,4 +190,13 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        # Typed by a health worker and opened by a district admin in a spreadsheet: text that
+        # looks like a formula (=HYPERLINK(...), @SUM, -1+1) is kept as text, not run.
+        return "'" + value
     return value
+
+
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+"""Phone numbers (+223…) and signed figures stay as they are: a spreadsheet reads them as data."""

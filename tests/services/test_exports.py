@@ -262,6 +262,24 @@ def test_write_csv_writes_each_row_before_reading_the_next():
     assert write_csv(out, ("n", "text"), rows()) == 3
 
 
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK(""http://x"")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-1+1", "'-1+1"),
+        ("+cmd", "'+cmd"),
+        ("+22370000011", "+22370000011"),
+        ("-3", "-3"),
+        ("Rupture de SRO", "Rupture de SRO"),
+    ],
+)
+def test_write_csv_keeps_text_that_looks_like_a_formula_as_text(typed, written):
+    out = io.StringIO()
+    write_csv(out, ("value",), [(typed,)])
+    assert out.getvalue().splitlines()[1] == (f'"{written}"' if '"' in typed else written)
+
+
 def test_write_csv_with_no_rows_writes_the_header():
     out = io.StringIO()
 
