@@ -610,13 +610,19 @@ async def _paced(server, phones, screens, label, duration, concurrency, rate) ->
     samples: list[str] = []
     max_index = -1
     start = time.perf_counter()
-    stop_at = start + duration
+    ramp = interval * len(STEP_TEXTS)  # until every lane has started (see `due` below)
+    measured_from = start + ramp
+    stop_at = measured_from + duration
 
     async def lane(lane_id: int) -> None:
         nonlocal max_index
         reader = writer = None
         session, step, index = -1, len(STEP_TEXTS), 0
-        due = start + lane_id * interval / concurrency
+        # Lanes start spread over a whole session's length, so that at any moment they are at
+        # different steps, as sessions that began at independent times are. Started within one
+        # interval they would walk in lock step, and every lane's first step (the costly one)
+        # would land in the same burst, which real traffic does not do.
+        due = start + lane_id * interval * len(STEP_TEXTS) / concurrency
         while True:
             if step == len(STEP_TEXTS):  # a new session on a fresh worker
                 session, step = session + 1, 0
@@ -674,9 +680,10 @@ async def _paced(server, phones, screens, label, duration, concurrency, rate) ->
                 step = len(STEP_TEXTS)
                 due += interval
                 continue
-            totals["requests"] += 1
-            latencies.append(done - sent)
-            sched_latencies.append(done - due)
+            if due >= measured_from:  # the ramp is not measured
+                totals["requests"] += 1
+                latencies.append(done - sent)
+                sched_latencies.append(done - due)
             if status == 200 and answer == wanted[step]:
                 totals["ok_steps"] += 1
                 step += 1
@@ -692,7 +699,7 @@ async def _paced(server, phones, screens, label, duration, concurrency, rate) ->
             writer.close()
 
     await asyncio.gather(*(lane(i) for i in range(concurrency)))
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - measured_from
     phones.next = max(phones.next, max_index + 1)
     result = {
         "requests": totals["requests"],
