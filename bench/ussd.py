@@ -1,11 +1,12 @@
-"""USSD throughput and latency benchmark: the real app against a bare Flask floor, per server.
+"""USSD throughput and latency benchmark: the real app against two Flask floors, per server.
 
     .venv/bin/python bench/ussd.py                   # everything, ~10 s per measurement
     .venv/bin/python bench/ussd.py --duration 5 --servers granian --profile
 
 A benchmark, not a test: it prepares its own PostgreSQL database (DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/bench; it refuses the test suite's `test`), serves the
-app and bench/bare_app.py with granian and gunicorn (2 workers each), and drives whole weekly
+app, bench/bare_app.py (no database) and bench/commit_app.py (one committed INSERT per step)
+with granian and gunicorn (2 workers each), and drives whole weekly
 QI check-ins through them. Maximum throughput (USSD steps/s with many concurrent sessions, and
 its p50/p99 latency) is measured with wrk + bench/ussd.lua (C: the load generator shares the
 cores with the servers and must steal little); the real app's latency at half its own maximum
@@ -151,6 +152,10 @@ def prepare_database(args) -> None:
             for i in range(count):
                 row = (i + 1, f"Agent {i}", phone(i), i + 2, "qi_focal_point", "fr", True)
                 copy.write_row((*row, False, now))
+        cur.execute(  # bench/commit_app.py's one row per step
+            "CREATE TABLE bench_steps (id bigserial PRIMARY KEY, session_id text NOT NULL,"
+            " text text NOT NULL, at timestamptz NOT NULL DEFAULT now())"
+        )
         for table in ("facilities", "workers"):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
@@ -293,7 +298,9 @@ def count_sql(app, phones) -> list[list[str]]:
 
 
 def print_sql(per_step: list[list[str]], verbose: bool) -> None:
-    print("\nSQL statements per step (warm process; + 1 pool pre-ping and the COMMIT, not shown):")
+    print(
+        "\nSQL statements per step (warm process; BEGIN and COMMIT not shown: steps 2-9 have none, autocommitted):"
+    )
     total = 0
     for step, statements in enumerate(per_step):
         total += len(statements)
@@ -312,15 +319,20 @@ def print_sql(per_step: list[list[str]], verbose: bool) -> None:
 @dataclass(frozen=True)
 class Target:
     server: str  # granian | gunicorn
-    app: str  # app | bare
+    app: str  # app | bare | commit
 
 
 SERVER_NAME = re.compile(r"granian(?:-t(\d+))?|gunicorn")
 
 
+def floor_app(target: Target) -> str:
+    """bench/bare_app.py or bench/commit_app.py."""
+    return f"bench.{target.app}_app:app"
+
+
 def server_command(target: Target, port: int, args) -> list[str]:
     if target.server.startswith("granian"):
-        spec = ["--factory", "app:create_app"] if target.app == "app" else ["bench.bare_app:app"]
+        spec = ["--factory", "app:create_app"] if target.app == "app" else [floor_app(target)]
         threads = SERVER_NAME.fullmatch(target.server)[1]  # granian-t1: --blocking-threads 1
         return [
             str(VENV_BIN / "granian"),
@@ -331,7 +343,7 @@ def server_command(target: Target, port: int, args) -> list[str]:
             *shlex.split(args.granian_args),
             *spec,
         ]
-    spec = "app:create_app()" if target.app == "app" else "bench.bare_app:app"
+    spec = "app:create_app()" if target.app == "app" else floor_app(target)
     return [
         str(VENV_BIN / "gunicorn"),
         *("-w", str(args.workers), "-b", f"127.0.0.1:{port}"),
@@ -898,7 +910,7 @@ def git_state() -> str:
 def report(results: list[dict], args, header: str) -> int:
     print(f"\n{header}")
     head = (
-        f"{'server':10} {'app':4} {'run':5} {'conc':>4} {'rate':>5} {'steps/s':>7} "
+        f"{'server':10} {'app':6} {'run':5} {'conc':>4} {'rate':>5} {'steps/s':>7} "
         f"{'p50ms':>6} {'p99ms':>6} {'p99s':>6} {'sess':>5} {'err':>4}  "
         f"{'cores: srv':>10} {'pg':>4} {'load':>4} {'other':>5}"
     )
@@ -909,7 +921,7 @@ def report(results: list[dict], args, header: str) -> int:
         sched = f"{r['sched_latency_ms']['p99']:.1f}" if r["kind"] == "paced" else "-"
         rate = f"{r['rate']:.0f}" if r["rate"] else "max"
         print(
-            f"{r['server']:10} {r['app']:4} {r['kind']:5} {r['concurrency']:4d} {rate:>5} "
+            f"{r['server']:10} {r['app']:6} {r['kind']:5} {r['concurrency']:4d} {rate:>5} "
             f"{r['steps_per_s']:7,.0f} {lat['p50'] / 1000:6.1f} {lat['p99'] / 1000:6.1f} "
             f"{sched:>6} {r['completed']:5d} {r['all_errors']:4d}  {cpu['server']:10.2f} "
             f"{cpu['postgres']:4.2f} {cpu['client']:4.2f} {cpu['other']:5.2f}"
@@ -926,11 +938,16 @@ def report(results: list[dict], args, header: str) -> int:
     for server in args.servers:
         by = {(r["app"], r["kind"]): r for r in results if r["server"] == server}
         app, bare, paced = by.get(("app", "max")), by.get(("bare", "max")), by.get(("app", "paced"))
+        commit = by.get(("commit", "max"))
         parts = [f"{server:10}"]
         if app and bare:
             ratio = app["steps_per_s"] / bare["steps_per_s"]
             verdict = "PASS" if ratio >= 0.6 else "FAIL"
             parts.append(f"app/bare throughput {ratio:.3f} (target >= 0.6: {verdict})")
+        if commit and bare:
+            parts.append(f"commit/bare {commit['steps_per_s'] / bare['steps_per_s']:.3f}")
+        if app and commit:
+            parts.append(f"app/commit {app['steps_per_s'] / commit['steps_per_s']:.3f}")
         if paced:
             p99 = paced["latency_us"]["p99"] / 1000
             verdict = ("PASS" if p99 < 25 else "FAIL") if paced["requests"] else "NO DATA"
@@ -1060,7 +1077,7 @@ def main() -> int:
     per_step_sql = count_sql(app, phones)
     results = []
     for server_name in args.servers:
-        for app_name in ("bare", "app"):
+        for app_name in ("bare", "commit", "app"):
             target = Target(server_name, app_name)
             expected = screens if app_name == "app" else list(bare_screens)
             with serving(target, args, stamp) as server:
