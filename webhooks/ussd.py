@@ -5,6 +5,10 @@ session in the database and read only what was added, so `*` typed inside an ans
 and a repeated step (same sessionId and text) is answered again without recording twice.
 Everything is committed before the reply leaves. No Redis, no SMS API: steps must take
 milliseconds, and must keep working when Redis is down.
+
+Two ways through a step: most steps answer the current question of a flow and are served from
+the session row alone (services/flow_answer.py: two statements); anything else, or a step that
+finds the row changed under it, goes the careful way through the ORM and `Conversation`.
 """
 
 from __future__ import annotations
@@ -15,23 +19,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
 from sqlalchemy.exc import IntegrityError
 
-from flows import engine
-from flows.engine import Outcome
 from flows.messages import say
 from models import Session, UssdEvent, Worker, db
 from models.base import utcnow
 from models.phone import InvalidPhone, normalise_phone
-from services import checkins, step_store
-from services.conversation import (
-    FLOW,
-    Conversation,
-    Reply,
-    advance_in_flow,
-    closing_text,
-    make_reply,
-    shown,
-)
-from services.flow_store import definition
+from services import flow_answer, step_store
+from services.conversation import Conversation, Reply, make_reply
+from services.flow_answer import new_input
 from webhooks.gateway import form_field, require_token
 from workers.outbox import dispatch
 
@@ -60,7 +54,9 @@ def ussd_step() -> Response:
             connection.execution_options(isolation_level="AUTOCOMMIT")
             stored = step_store.load(connection, session_id)
             connection.commit()
-            reply = _answer_in_flow(connection, stored, phone, text) if stored else None
+            reply = (
+                flow_answer.answer(connection, _settings(), stored, phone, text) if stored else None
+            )
         if reply is not None:
             return _answer(reply)
     worker = db.session.scalar(
@@ -77,68 +73,6 @@ def ussd_step() -> Response:
         db.session.rollback()
         reply = _step(worker, session_id, text, known=True)
     return _answer(reply)
-
-
-def _answer_in_flow(
-    connection: sa.Connection, stored: step_store.StoredStep, phone: str, text: str
-) -> Reply | None:
-    """The common step, an answer inside a flow (or a repeat), served from the session row alone.
-
-    `connection` autocommits: on PostgreSQL the read and a plain step's write are single
-    statements with no BEGIN and COMMIT round trips, and the write applies only if the row is
-    as it was read, so a concurrent step cannot be lost. A submit writes three tables, so it
-    takes a transaction of its own. None sends the request the careful way (`_step`): another
-    stage, a submit that raises an alert or finds the check-in completed by a colleague, an
-    input that does not extend the last one, or another request that won the row meanwhile.
-    """
-    if not stored.belongs_to(phone):
-        return None
-    if text == stored.last_input:
-        return Reply(stored.last_reply, end=stored.status != "active")
-    entry = _new_input(stored.last_input, text)
-    if stored.status != "active" or entry is None or stored.state.get("stage") != FLOW:
-        return None
-    outcome = advance_in_flow(stored.state, entry)
-    if outcome is None:
-        return None
-    now = utcnow()
-    if not outcome.submitted:
-        reply, state = shown(_settings(), stored.state, outcome, stored.language)
-        saved = step_store.save(connection, stored, text, reply.text, state, now)
-        connection.commit()
-        return reply if saved else None
-    with db.engine.connect() as writer, writer.begin() as transaction:
-        reply = _submitted(writer, stored, outcome, now)
-        if reply is not None and step_store.save(
-            writer, stored, text, reply.text, stored.state, now, status="submitted"
-        ):
-            return reply
-        transaction.rollback()
-        return None
-
-
-def _submitted(
-    connection: sa.Connection, stored: step_store.StoredStep, outcome: Outcome, now
-) -> Reply | None:
-    """Store the confirmed answers; None (nothing stored) when the careful way must do it."""
-    flow = definition(stored.state["version"])
-    final = engine.answers(flow, outcome.state)
-    if engine.triggered_alerts(flow, final) or stored.checkin_id is None:
-        return None  # alerts need the facility's supervisors, through the ORM
-    done = checkins.submit(
-        connection,
-        stored.checkin_id,
-        flow,
-        final,
-        dict(outcome.state.raw),
-        stored.worker_id,
-        stored.session_id,
-        "ussd",
-        now,
-    )
-    if not done:
-        return None  # a colleague was first: the careful way says who
-    return make_reply(_settings(), closing_text(flow, stored.language), stored.language, end=True)
 
 
 def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
@@ -191,20 +125,11 @@ def _first_step(conversation: Conversation, text: str) -> Reply:
 
 
 def _next_step(conversation: Conversation, handled: str, text: str) -> Reply:
-    entry = _new_input(handled, text)
+    entry = new_input(handled, text)
     if entry is None:
         log.warning("ussd text %r does not extend %r; ending the session", text, handled)
         return conversation.end(say("session_lost", conversation.language))
     return conversation.handle(entry)
-
-
-def _new_input(handled: str, text: str) -> str | None:
-    """What the person typed since the last step: the gateway sends everything, `*`-joined."""
-    if not handled:
-        return text
-    if not text.startswith(handled + "*"):
-        return None
-    return text[len(handled) + 1 :]
 
 
 @bp.post("/ussd/events")
