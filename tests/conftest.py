@@ -61,6 +61,7 @@ def _schemas(tmp_path_factory) -> Iterator[dict[str, Flask]]:
         connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
     postgres_url = (
         f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
+        f"&application_name={schema}"  # tests that cut the app's connections find them by it
     )
     apps = {}
     for name, url in (("sqlite", sqlite_url), ("postgresql", postgres_url)):

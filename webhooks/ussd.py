@@ -17,7 +17,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from flows.messages import say
 from models import Session, UssdEvent, Worker, db
@@ -48,6 +48,19 @@ def ussd_step() -> Response:
         phone = normalise_phone(phone)
     except InvalidPhone as exc:
         return Response(f"{exc}\n", 400, mimetype="text/plain")
+    try:
+        return _answer(_reply(session_id, phone, text))
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # PostgreSQL restarted or failed over: SQLAlchemy has renewed the pool (there is no
+        # pre-ping), and a step is safe to run again: a repeat is recognised and not re-stored.
+        log.warning("ussd: database connection lost (%s); trying the step again", exc.orig)
+        db.session.rollback()
+        return _answer(_reply(session_id, phone, text))
+
+
+def _reply(session_id: str, phone: str, text: str) -> Reply:
     stored = None
     if len(text) <= MAX_TEXT:
         with db.engine.connect() as connection:
@@ -58,21 +71,20 @@ def ussd_step() -> Response:
                 flow_answer.answer(connection, _settings(), stored, phone, text) if stored else None
             )
         if reply is not None:
-            return _answer(reply)
+            return reply
     worker = db.session.scalar(
         sa.select(Worker).where(Worker.phone == phone, Worker.active.is_(True))
     )
     if worker is None:
-        return _answer(make_reply(_settings(), say("unknown_number", "fr"), "fr", end=True))
+        return make_reply(_settings(), say("unknown_number", "fr"), "fr", end=True)
     if len(text) > MAX_TEXT:
-        return _answer(_end(say("input_too_long", worker.language), worker))
+        return _end(say("input_too_long", worker.language), worker)
     try:
-        reply = _step(worker, session_id, text, known=stored is not None)
+        return _step(worker, session_id, text, known=stored is not None)
     except IntegrityError:
         # The gateway repeated a first step while we were answering it: answer as the first did.
         db.session.rollback()
-        reply = _step(worker, session_id, text, known=True)
-    return _answer(reply)
+        return _step(worker, session_id, text, known=True)
 
 
 def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:

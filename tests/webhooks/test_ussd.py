@@ -6,6 +6,7 @@ import textwrap
 from dataclasses import replace
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from cli.simulate import UssdDial
 from models import Answer, Checkin, OutboundMessage, Session, UssdEvent, Worker, db
 from services.demo import seed_demo
 from services.flow_store import publish
+from tests.conftest import POSTGRES_URL
 
 FOCAL_POINT = "+22370000011"  # Fatoumata, French, CSCom Malibougou
 DTC = "+22370000012"  # Moussa, Bambara, same CSCom
@@ -428,6 +430,28 @@ def test_ussd_keeps_answering_when_redis_is_down(seeded, app, post):
         assert walk(session, WHOLE_CHECKIN).startswith("END Merci")
     finally:
         app.extensions["redis"] = real
+
+
+def test_a_step_is_answered_when_postgresql_cut_every_connection(seeded, app, post):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a restart is simulated by terminating PostgreSQL backends")
+    session = dial(post)
+    session.start()
+    walk(session, ["1"])
+    db.session.commit()  # the test holds no connection either
+    name = db.engine.url.query["application_name"]
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            (name,),
+        ).fetchone()[0]
+    assert cut >= 1  # the pool's idle connections are dead now
+    assert session.send("6")[1].startswith("CON Idée de changement (PDSA)")
+    assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == [
+        "met",
+        "attendees",
+    ]
 
 
 def test_health_reports_database_and_redis(seeded, app, client):
