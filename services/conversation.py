@@ -240,7 +240,7 @@ class Conversation:
 
 # -- the flow stage, without rows ------------------------------------------------------------------
 # Most steps answer the current question of a flow. These two functions are all such a step needs,
-# so the USSD webhook can serve it from the session's stored state alone (see webhooks/ussd.py).
+# so USSD can serve it from the session's stored state alone (see services/flow_answer.py).
 
 
 def advance_in_flow(state: dict, entry: str) -> Outcome | None:
@@ -256,11 +256,8 @@ def advance_in_flow(state: dict, entry: str) -> Outcome | None:
 def shown(settings: Settings, state: dict, outcome: Outcome, language: str) -> tuple[Reply, dict]:
     """The screen of an outcome that stays in the flow, and the session state that goes with it."""
     flow = definition(state["version"])
-    text = screen_text(flow, outcome.screen, language)
-    return make_reply(settings, text, language, end=False), {
-        **state,
-        "flow": outcome.state.to_dict(),
-    }
+    reply = make_reply(settings, screen_text(flow, outcome.screen, language), language, end=False)
+    return reply, {**state, "flow": outcome.state.to_dict()}
 
 
 def closing_text(flow, language: str) -> str:
