@@ -62,7 +62,7 @@ def ussd_step() -> Response:
 
 def _reply(session_id: str, phone: str, text: str) -> Reply:
     stored = None
-    if len(text) <= MAX_TEXT:
+    if text and len(text) <= MAX_TEXT:  # an empty text opens a session: no row to read yet
         with db.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
             stored = step_store.load(connection, session_id)
@@ -90,9 +90,9 @@ def _reply(session_id: str, phone: str, text: str) -> Reply:
 def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
     """The careful way, through the ORM; `known` says whether the session has a row yet.
 
-    A new session is not looked for: if the gateway's repeat of its first step stored it
-    meanwhile, the unique (channel, sessionId) makes this INSERT fail, and the caller retries
-    with `known`.
+    A session not known to have a row is not looked for: if it has one (the gateway repeated
+    the first step, or sent it twice at once), the unique (channel, sessionId) makes this
+    INSERT fail, and the caller retries with `known`.
     """
     session = None
     if known:

@@ -190,6 +190,15 @@ def test_a_repeated_step_gets_the_same_answer_and_records_nothing_twice(seeded, 
     assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
 
 
+def test_a_repeated_first_step_gets_the_same_screen_and_one_session(seeded, post):
+    session = dial(post)
+    first = session.start()
+    assert session.resend() == first
+    assert db.session.scalar(sa.select(sa.func.count(Session.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
+    assert walk(session, ["1"]).startswith("CON Combien de membres")
+
+
 def test_a_dropped_session_is_offered_to_continue_where_it_stopped(seeded, post):
     first = dial(post)
     first.start()
