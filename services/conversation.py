@@ -144,6 +144,9 @@ class Conversation:
 
     def _submit(self, flow, state: engine.State, checkin: Checkin) -> Reply:
         final = engine.answers(flow, state)
+        if self.session.id is None:  # a new USSD session confirming in its first, prefilled step
+            db.session.add(self.session)
+            db.session.flush()
         stored = checkins.submit(
             db.session.connection(),
             checkin.id,

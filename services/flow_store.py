@@ -34,17 +34,35 @@ def definition(version_id: int) -> FlowDefinition:
     """The parsed flow of a published version, parsed once per process."""
     found = _definitions.get(version_id)
     if found is None:
-        version = db.session.get(FlowVersion, version_id)
-        if version is None:
+        source = _source(version_id)
+        if source is None:
             raise LookupError(f"no flow version {version_id}")
-        found = _definitions[version_id] = load_flow(version.source, f"flow version {version_id}")
+        found = _definitions[version_id] = load_flow(source, f"flow version {version_id}")
     return found
+
+
+def _source(version_id: int) -> str | None:
+    """A version's text, read without leaving a transaction open that the caller did not start.
+
+    The USSD hot path writes on a connection of its own; had this read begun the request's
+    ORM transaction, SQLite's BEGIN IMMEDIATE would hold the write lock against that write.
+    """
+    query = sa.select(FlowVersion.source).where(FlowVersion.id == version_id)
+    if db.session().in_transaction():
+        return db.session.scalar(query)
+    with db.engine.connect() as connection:
+        return connection.scalar(query)
 
 
 def clear_cache() -> None:
     """Forget parsed versions and current flows (tests reuse ids after emptying the tables)."""
-    global _active
     _definitions.clear()
+    forget_active_flows()
+
+
+def forget_active_flows() -> None:
+    """Read the current flows again on next use (this process published one)."""
+    global _active
     _active = None
 
 
@@ -66,7 +84,7 @@ def publish(source: str, filename: str = "<flow>") -> tuple[FlowVersion, bool]:
     version = FlowVersion(flow=flow, version=(latest.version + 1 if latest else 1), source=source)
     db.session.add(version)
     db.session.flush()
-    clear_cache()
+    forget_active_flows()
     return version, True
 
 

@@ -101,9 +101,14 @@ def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
             .where(Session.channel == "ussd", Session.gateway_session_id == session_id)
             .with_for_update()
         )
-    if session is not None and text == session.last_input:
-        db.session.rollback()
-        return Reply(session.last_reply, end=session.status != "active")
+    if session is not None:
+        if session.worker_id == worker.id and text == session.last_input:
+            db.session.rollback()
+            return Reply(session.last_reply, end=session.status != "active")
+        if session.worker_id != worker.id or session.status != "active":
+            # Another number's session, or one already over: answered, and left as it is.
+            db.session.rollback()
+            return _end(say("session_lost", worker.language), worker)
     now = utcnow()
     if session is None:
         # Added once its first screen is known: one INSERT, no UPDATE of a row just written.
@@ -111,15 +116,12 @@ def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
         conversation = Conversation(_settings(), session, now)
         reply = _first_step(conversation, text)
         db.session.add(session)
-    elif session.worker_id != worker.id or session.status != "active":
-        conversation = None
-        reply = _end(say("session_lost", worker.language), worker)
     else:
         conversation = Conversation(_settings(), session, now)
         reply = _next_step(conversation, session.last_input, text)
     session.last_input, session.last_reply, session.updated_at = text, reply.text, now
     db.session.commit()
-    if conversation is not None and conversation.queued:
+    if conversation.queued:
         dispatch(current_app.extensions["redis"])
     return reply
 

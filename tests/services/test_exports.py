@@ -269,6 +269,7 @@ def test_write_csv_writes_each_row_before_reading_the_next():
         ("@SUM(A1)", "'@SUM(A1)"),
         ("-1+1", "'-1+1"),
         ("+cmd", "'+cmd"),
+        ("\t=1+1", "'\t=1+1"),
         ("+22370000011", "+22370000011"),
         ("-3", "-3"),
         ("Rupture de SRO", "Rupture de SRO"),

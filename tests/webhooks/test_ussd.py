@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from cli.simulate import UssdDial
 from models import Answer, Checkin, OutboundMessage, Session, UssdEvent, Worker, db
+from services import flow_store
 from services.demo import seed_demo
 from services.flow_store import publish
 from tests.conftest import POSTGRES_URL
@@ -20,6 +21,15 @@ FOCAL_POINT = "+22370000011"  # Fatoumata, French, CSCom Malibougou
 DTC = "+22370000012"  # Moussa, Bambara, same CSCom
 MIDWIFE = "+22370000013"  # not among the weekly flow's roles
 WHOLE_CHECKIN = ["1", "6", "2", "40", "38", "1", "2", "Bonne semaine", "1"]
+STOCK_FLOW = """
+    key: stock
+    languages: [fr]
+    title: Stock
+    questions:
+      - key: doses
+        type: number
+        prompt: "Doses en stock ?"
+"""
 
 
 @pytest.fixture
@@ -96,6 +106,17 @@ def test_no_answer_is_stored_before_the_confirmation(seeded, post):
     assert confirm == "CON Envoyer vos réponses ?\n1 Envoyer\n0 Corriger"
     assert answers() == {}
     assert walk(session, ["1"]).startswith("END Merci")
+    assert len(answers()) == 8
+
+
+def test_each_step_may_reach_a_process_that_has_not_read_the_flow_yet(seeded, post):
+    session = dial(post)
+    session.start()
+    for entry in WHOLE_CHECKIN:
+        flow_store.clear_cache()  # a freshly started web process (SQLite: no lock held over)
+        status, body = session.send(entry)
+        assert status == 200
+    assert body == "END Merci, vos réponses sont enregistrées."
     assert len(answers()) == 8
 
 
@@ -281,16 +302,7 @@ def worker(phone: str) -> Worker:
 
 
 def test_several_open_flows_are_offered_as_a_numbered_menu(seeded, post):
-    stock = """
-        key: stock
-        languages: [fr]
-        title: Stock
-        questions:
-          - key: doses
-            type: number
-            prompt: "Doses en stock ?"
-    """
-    publish(textwrap.dedent(stock))
+    publish(textwrap.dedent(STOCK_FLOW))
     db.session.commit()
     session = dial(post)
     _, menu = session.start()
@@ -299,6 +311,15 @@ def test_several_open_flows_are_offered_as_a_numbered_menu(seeded, post):
     assert walk(session, ["00"]).startswith("CON Choisissez le suivi")
     assert walk(session, ["1", "12", "1"]) == "END Stock"
     assert answers() == {"doses": 12}
+
+
+def test_a_code_dialled_with_every_answer_stores_them_with_their_session(seeded, post):
+    publish(textwrap.dedent(STOCK_FLOW))
+    db.session.commit()
+    assert dial(post, inputs=["1", "12", "1"]).start() == (200, "END Stock")
+    stored = db.session.scalars(sa.select(Answer)).one()
+    session = db.session.scalars(sa.select(Session)).one()
+    assert (stored.question_key, stored.value, stored.session_id) == ("doses", 12, session.id)
 
 
 def test_a_worker_with_nothing_open_is_told_so(seeded, post):
@@ -374,10 +395,14 @@ def test_a_text_that_does_not_extend_the_session_ends_it(seeded, post):
 def test_a_session_id_sent_from_another_number_does_not_reach_that_session(seeded, post):
     session = dial(post)
     session.start()
-    walk(session, ["1"])
-    intruder = dial(post, DTC, session_id=session.session_id, inputs=["1", "6"])
-    assert intruder.resend() == (200, "END Baara tigèra. Kode wele tugun ka taa a fè.")
-    assert db.session.scalars(sa.select(Session)).one().state["flow"]["trail"] == ["met"]
+    before = walk(session, ["1"])
+    for inputs in (["1", "6"], ["1"]):  # a new step, and a copy of the owner's last one
+        intruder = dial(post, DTC, session_id=session.session_id, inputs=inputs)
+        assert intruder.resend() == (200, "END Baara tigèra. Kode wele tugun ka taa a fè.")
+    stored = db.session.scalars(sa.select(Session)).one()
+    assert (stored.last_input, stored.last_reply) == ("1", before.removeprefix("CON "))
+    assert stored.state["flow"]["trail"] == ["met"]
+    assert session.send("6")[1].startswith("CON Idée de changement (PDSA)")
 
 
 def test_a_worker_deactivated_mid_session_is_not_served_further(seeded, post):
