@@ -60,9 +60,10 @@ def engine_options(url: str) -> dict:
     """Pool settings per database; SQLite gets a longer connect timeout (the busy timeout).
 
     No pre-ping: it would cost every USSD step a round trip. After a PostgreSQL restart the
-    first request of each process fails, SQLAlchemy then renews the whole pool, and the
-    gateway retries (SMS) or the person redials and resumes (USSD). Recycling connections
-    every half hour keeps idle ones from being cut by firewalls.
+    first request of each process fails on a dead connection and SQLAlchemy renews the whole
+    pool: a USSD step is then tried once more (webhooks/ussd.py), the gateway retries an SMS
+    callback, and an RQ job's rows are re-queued by the sweeper. Recycling connections every
+    half hour keeps idle ones from being cut by firewalls.
     """
     if url.startswith("sqlite"):
         # AUTOCOMMIT matches what configure_sqlite does to each connection (the driver never

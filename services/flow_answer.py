@@ -9,6 +9,8 @@ the answers' INSERT in the same transaction. This is what keeps a step in the mi
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from config import Settings
@@ -26,8 +28,9 @@ def answer(
 ) -> Reply | None:
     """The reply to an answer inside a flow (or to a repeated step), stored; or None.
 
-    `connection` autocommits (see webhooks/ussd.py): on PostgreSQL the read and a plain
-    step's write are single statements with no BEGIN and COMMIT round trips, and the write
+    `connection` is in AUTOCOMMIT mode (see webhooks/ussd.py): on PostgreSQL the read and a
+    plain step's write are single statements with no BEGIN and COMMIT round trips (on SQLite
+    each still takes the write lock briefly, BEGIN IMMEDIATE), and the write
     applies only if the row is as it was read, so a concurrent step cannot be lost. A submit
     writes three tables, so it takes a transaction of its own. None sends the request the
     careful way: another stage, a submit that raises an alert or finds the check-in completed
@@ -50,38 +53,42 @@ def answer(
         saved = save(connection, stored, text, reply.text, state, now)
         connection.commit()
         return reply if saved else None
-    with connection.engine.connect() as writer, writer.begin() as transaction:
-        reply = _submitted(writer, settings, stored, outcome, now)
-        if reply is not None and save(
-            writer, stored, text, reply.text, stored.state, now, status="submitted"
-        ):
-            return reply
-        transaction.rollback()
-        return None
+    return _submit(connection, settings, stored, outcome, text, now)
 
 
-def _submitted(
-    connection: sa.Connection, settings: Settings, stored: StoredStep, outcome: Outcome, now
+def _submit(
+    connection: sa.Connection,
+    settings: Settings,
+    stored: StoredStep,
+    outcome: Outcome,
+    text: str,
+    now: datetime,
 ) -> Reply | None:
-    """Store the confirmed answers; None (nothing stored) when the careful way must do it."""
+    """Store the confirmed answers with the session; None (nothing stored) for the careful way."""
     flow = definition(stored.state["version"])
     final = engine.answers(flow, outcome.state)
-    if engine.triggered_alerts(flow, final) or stored.checkin_id is None:
-        return None  # alerts need the facility's supervisors, through the ORM
-    done = checkins.submit(
-        connection,
-        stored.checkin_id,
-        flow,
-        final,
-        dict(outcome.state.raw),
-        stored.worker_id,
-        stored.session_id,
-        "ussd",
-        now,
-    )
-    if not done:
-        return None  # a colleague was first: the careful way says who
-    return make_reply(settings, closing_text(flow, stored.language), stored.language, end=True)
+    if engine.triggered_alerts(flow, final):
+        return None  # alerts go to the facility's supervisors: the careful way writes them
+    reply = make_reply(settings, closing_text(flow, stored.language), stored.language, end=True)
+    with connection.engine.connect() as writer, writer.begin() as transaction:
+        # The session row first, as the careful way locks it first: a step that lost the race
+        # backs out before touching the check-in.
+        if save(writer, stored, text, reply.text, stored.state, now, status="submitted") and (
+            checkins.submit(
+                writer,
+                stored.checkin_id,
+                flow,
+                final,
+                dict(outcome.state.raw),
+                stored.worker_id,
+                stored.session_id,
+                "ussd",
+                now,
+            )
+        ):
+            return reply
+        transaction.rollback()  # lost the race, or a colleague was first: the careful way says who
+        return None
 
 
 def new_input(handled: str, text: str) -> str | None:

@@ -4,8 +4,8 @@ Most USSD steps answer the current question of a flow and touch one row. Loading
 through the ORM (identity map, unit of work, a locking SELECT, then a flush) cost several times
 the whole bare Flask request (bench/ussd.py). Here the step is one SELECT joined to the worker
 and one UPDATE that only applies if nobody else handled the session meanwhile (optimistic: the
-`last_input` it read must still be there), in one short transaction. A step that loses that race,
-or needs more than the session row, goes the careful way through `Conversation`.
+`last_input` it read must still be there), each autocommitted on PostgreSQL. A step that loses
+that race, or needs more than the session row, goes the careful way through `Conversation`.
 """
 
 from __future__ import annotations

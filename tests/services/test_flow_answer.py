@@ -112,3 +112,13 @@ def test_a_checkin_a_colleague_completed_first_is_left_to_the_careful_way(app, d
     dtc = db.session.scalars(sa.select(Worker).where(Worker.phone == DTC)).one()
     assert {a.worker_id for a in db.session.scalars(sa.select(Answer))} == {dtc.id}
     assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 8
+
+
+def test_a_confirmation_that_lost_the_race_stores_nothing(app, dial):
+    dialled = dial(inputs=TO_CONFIRM)
+    stale = load(dialled)
+    dialled.send("0")  # "correct", answered by another web process meanwhile
+    assert answer(app, dialled, "*".join([*TO_CONFIRM, "1"]), stored=stale) is None
+    assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
+    assert db.session.scalars(sa.select(Checkin)).one().status == "open"
+    assert db.session.scalars(sa.select(Session)).one().status == "active"
