@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from models import Flow, db
+from models.base import read_only
 from services.exports import (
     ANSWER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -33,6 +34,7 @@ SINCE = click.option(
 @SINCE
 def answers_command(flow_key: str | None, since: datetime | None) -> None:
     """One row per answer of every completed check-in, oldest first."""
+    read_only()
     if (
         flow_key is not None
         and db.session.scalar(sa.select(Flow.id).where(Flow.key == flow_key)) is None
@@ -48,6 +50,7 @@ def answers_command(flow_key: str | None, since: datetime | None) -> None:
 @SINCE
 def messages_command(since: datetime | None) -> None:
     """One row per SMS received or sent, oldest first, with its cost and delivery status."""
+    read_only()
     write_csv(sys.stdout, MESSAGE_COLUMNS, message_rows(since.date() if since else None), "\n")
     sys.stdout.flush()
 

@@ -3,7 +3,8 @@
 SQLite is only the embedded default for a newcomer's first run, but the web server and the RQ
 worker still write at once: WAL lets readers and one writer overlap, busy_timeout waits for the
 lock instead of failing, and BEGIN IMMEDIATE takes the write lock at the start of each
-transaction so two read-then-write transactions cannot both read stale rows (no lost updates).
+transaction so two read-then-write transactions cannot both read stale rows (no lost updates);
+a transaction declared read-only (`read_only()`, for exports) begins DEFERRED and locks nothing.
 """
 
 from __future__ import annotations
@@ -94,4 +95,21 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (an export) takes no write lock: under WAL it reads a
+        # snapshot while the web and the worker go on writing.
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "qi_read_only"
+"""Execution option: this transaction only reads (see configure_sqlite and read_only)."""
+
+
+def read_only() -> None:
+    """Make the session's next transaction read-only; the current one, if any, is committed.
+
+    For long reads such as exports: on SQLite every other transaction takes the write lock at
+    BEGIN, and an export holding it would stall every webhook for as long as it streams.
+    """
+    db.session.commit()
+    db.session.connection(execution_options={READ_ONLY: True})

@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
+import cli.exports
+from models import db
 from services.demo import seed_demo
 from tests.services.test_exports import (
     FOCAL_POINT,
@@ -74,6 +77,31 @@ def test_a_completed_checkin_gives_one_row_per_answer_with_the_contract_columns(
             "channel": "ussd",
             "completed_at": completed_at,
         }
+
+
+def test_an_export_lets_the_web_and_the_worker_write_while_it_streams(
+    seeded, client, export, monkeypatch
+):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL reader never blocks writers")
+    complete_weekly_checkin(client)
+    wrote = []
+
+    def write_csv_while_another_process_writes(out, columns, rows, lineterminator):
+        next(iter(rows))  # the export's transaction is open and reading
+        other = sqlite3.connect(db.engine.url.database, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("UPDATE workers SET name = name")
+            wrote.append(True)
+        except sqlite3.OperationalError:
+            wrote.append(False)
+        finally:
+            other.close()
+        return 0
+
+    monkeypatch.setattr(cli.exports, "write_csv", write_csv_while_another_process_writes)
+    assert export().exit_code == 0
+    assert wrote == [True]
 
 
 def test_a_number_answer_is_written_as_the_number(seeded, client, export):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import sqlalchemy as sa
 
-from models.base import configure_sqlite, engine_options
+from models.base import READ_ONLY, configure_sqlite, engine_options
 
 
 def sqlite_engine(tmp_path) -> sa.Engine:
@@ -59,3 +60,32 @@ def test_concurrent_read_then_write_transactions_lose_no_update(tmp_path):
     assert errors == []
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT value FROM counter").scalar() == 200
+
+
+def test_a_read_only_transaction_lets_others_write_while_it_reads(tmp_path):
+    engine = sqlite_engine(tmp_path)
+    with engine.connect() as reader:
+        reader.execution_options(**{READ_ONLY: True})
+        with reader.begin():
+            assert reader.exec_driver_sql("SELECT value FROM counter").scalar() == 0
+            assert write_without_waiting(tmp_path)
+            assert reader.exec_driver_sql("SELECT value FROM counter").scalar() == 0  # snapshot
+
+
+def test_any_other_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    engine = sqlite_engine(tmp_path)
+    with engine.connect() as reader, reader.begin():
+        reader.exec_driver_sql("SELECT value FROM counter").scalar()
+        assert not write_without_waiting(tmp_path)
+
+
+def write_without_waiting(tmp_path) -> bool:
+    """Another process's write with a short timeout: True if it went through."""
+    other = sqlite3.connect(tmp_path / "qi.sqlite3", timeout=0.2, isolation_level=None)
+    try:
+        other.execute("UPDATE counter SET value = value + 1")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
