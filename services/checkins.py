@@ -51,7 +51,8 @@ def options_for(worker: Worker, now: datetime, timezone: str) -> list[Option]:
             period = current_period(schedule, local_now)
             worker_id = worker.id if schedule.per == "worker" else None
             checkin = _get_or_open(active, worker, worker_id, period.label, period.closes_at)
-            options.append(Option(active.flow_id, active.version_id, checkin))
+            # An open check-in keeps the version it was opened with, even after a new publish.
+            options.append(Option(active.flow_id, checkin.flow_version_id, checkin))
     return options
 
 

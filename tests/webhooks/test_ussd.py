@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -299,6 +300,21 @@ def walk_whole(post, phone: str) -> str:
 
 def worker(phone: str) -> Worker:
     return db.session.scalars(sa.select(Worker).where(Worker.phone == phone)).one()
+
+
+def test_a_checkin_opened_before_a_new_version_is_answered_on_its_own(seeded, post):
+    dial(post).start()  # opens this week's check-in on version 1
+    source = (Path(__file__).parents[2] / "flows" / "weekly_qi.yaml").read_text()
+    renamed = source.replace(
+        "L'équipe QI s'est réunie cette semaine ?", "Réunion QI tenue cette semaine ?"
+    )
+    assert renamed != source
+    publish(renamed)
+    db.session.commit()
+    assert dial(post, DTC).start()[1].startswith("CON QI jèkulu")  # still version 1, in Bambara
+    _, first = dial(post).start()
+    assert first.startswith("CON L'équipe QI s'est réunie cette semaine ?")
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
 
 
 def test_several_open_flows_are_offered_as_a_numbered_menu(seeded, post):
