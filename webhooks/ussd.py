@@ -3,8 +3,9 @@
 The gateway sends the whole session's input so far (`1*2*45`); we keep our own state per
 session in the database and read only what was added, so `*` typed inside an answer survives
 and a repeated step (same sessionId and text) is answered again without recording twice.
-Everything is committed before the reply leaves. No Redis, no SMS API: steps must take
-milliseconds, and must keep working when Redis is down.
+Everything is committed before the reply leaves. No SMS API call, and Redis only to wake the
+worker for alerts written with the answers: steps must take milliseconds, and must keep working
+when Redis is down (the clock's tick sends what could not be queued).
 
 Two ways through a step: most steps answer the current question of a flow and are served from
 the session row alone (services/flow_answer.py: two statements); anything else, or a step that
