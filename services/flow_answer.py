@@ -30,12 +30,12 @@ def answer(
 
     `connection` is in AUTOCOMMIT mode (see webhooks/ussd.py): on PostgreSQL the read and a
     plain step's write are single statements with no BEGIN and COMMIT round trips (on SQLite
-    each still takes the write lock briefly, BEGIN IMMEDIATE), and the write
-    applies only if the row is as it was read, so a concurrent step cannot be lost. A submit
-    writes three tables, so it takes a transaction of its own. None sends the request the
-    careful way: another stage, a submit that raises an alert or finds the check-in completed
-    by a colleague, an input that does not extend the last one, or another request that won
-    the row meanwhile.
+    each still takes the write lock briefly, BEGIN IMMEDIATE), and the write applies only if
+    the row is as it was read, so a concurrent step cannot be lost. A submit writes three
+    tables, so it takes a transaction of its own. None sends the request the careful way:
+    another stage, a submit that raises an alert or finds the check-in completed by a
+    colleague, an input that does not extend the last one, or another request that won the
+    row meanwhile.
     """
     if not stored.belongs_to(phone):
         return None

@@ -79,7 +79,7 @@ def _reply(session_id: str, phone: str, text: str) -> Reply:
     if worker is None:
         return make_reply(_settings(), say("unknown_number", "fr"), "fr", end=True)
     if len(text) > MAX_TEXT:
-        return _end(say("input_too_long", worker.language), worker)
+        return _end("input_too_long", worker)
     try:
         return _step(worker, session_id, text, known=stored is not None)
     except IntegrityError:
@@ -109,7 +109,7 @@ def _step(worker: Worker, session_id: str, text: str, known: bool) -> Reply:
         if session.worker_id != worker.id or session.status != "active":
             # Another number's session, or one already over: answered, and left as it is.
             db.session.rollback()
-            return _end(say("session_lost", worker.language), worker)
+            return _end("session_lost", worker)
     now = utcnow()
     if session is None:
         # Added once its first screen is known: one INSERT, no UPDATE of a row just written.
@@ -174,8 +174,9 @@ def _int_or_none(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _end(text: str, worker: Worker) -> Reply:
-    return make_reply(_settings(), text, worker.language, end=True)
+def _end(message: str, worker: Worker) -> Reply:
+    """A system message (flows/messages.py) in the worker's language, ending the session."""
+    return make_reply(_settings(), say(message, worker.language), worker.language, end=True)
 
 
 def _settings():
