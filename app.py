@@ -41,10 +41,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.at_timeout,
     )
 
-    from webhooks import health, sms, ussd
+    from webhooks import delivery, health, sms, ussd
 
     app.register_blueprint(ussd.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(delivery.bp)
     app.register_blueprint(health.bp)
 
     app.register_error_handler(HTTPException, _plain_error)

@@ -1,4 +1,4 @@
-"""Inbound SMS and delivery reports from the gateway.
+"""Inbound SMS from the gateway.
 
 The inbound message is stored (unique on the gateway's id) in the same transaction as
 everything it causes, so a retried callback changes nothing; replies are outbox rows,
@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app
 from sqlalchemy.exc import IntegrityError
 
 from flows.smstext import sms_cost
-from models import InboundMessage, OutboundMessage, Worker, db
+from models import InboundMessage, Worker, db
 from models.base import utcnow
 from models.phone import InvalidPhone, normalise_phone
 from services.sms import SmsReceiver
@@ -26,33 +26,6 @@ bp = Blueprint("sms", __name__)
 bp.before_request(require_token)
 
 MAX_SMS_TEXT = 5_000
-
-DELIVERY_STATUS = {
-    "Sent": "sent",
-    "Submitted": "submitted",
-    "Buffered": "buffered",
-    "AbsentSubscriber": "absent",
-    "Expired": "expired",
-    "Rejected": "rejected",
-    "Success": "success",
-    "Failed": "failed",
-}
-PROGRESS = {
-    "pending": 0,
-    "queued": 1,
-    "sending": 2,
-    "unknown": 2,
-    "sent": 3,
-    "submitted": 4,
-    "buffered": 5,
-    "absent": 6,
-    "expired": 7,
-    "success": 9,
-    "failed": 9,
-    "rejected": 9,
-    "cancelled": 9,
-}
-"""A report may only move a message forward: a late `Sent` never undoes `Success`."""
 
 
 @bp.post("/sms/incoming")
@@ -90,26 +63,4 @@ def incoming() -> Response:
     db.session.commit()
     if receiver.queued:
         dispatch(current_app.extensions["redis"])
-    return Response("OK\n", mimetype="text/plain")
-
-
-@bp.post("/sms/delivery")
-def delivery() -> Response:
-    gateway_id = form_field("id", 100)
-    reported = form_field("status", 32)
-    status = DELIVERY_STATUS.get(reported)
-    if status is None:
-        log.warning("delivery report with unknown status %r for %s", reported, gateway_id)
-        return Response("unknown status\n", mimetype="text/plain")
-    message = db.session.scalar(
-        sa.select(OutboundMessage).where(OutboundMessage.gateway_id == gateway_id).with_for_update()
-    )
-    if message is None:
-        log.warning("delivery report for unknown message id %s (%s)", gateway_id, reported)
-        return Response("unknown id\n", mimetype="text/plain")
-    if PROGRESS[status] > PROGRESS[message.status]:
-        message.status = status
-        message.failure_reason = form_field("failureReason", 64, required=False) or None
-        message.updated_at = utcnow()
-    db.session.commit()
     return Response("OK\n", mimetype="text/plain")
