@@ -8,7 +8,7 @@ A benchmark, not a test. One run:
 1. prepares its own PostgreSQL database (default postgresql://postgres@127.0.0.1:5432/bench_fanout,
    created when missing; its schema is dropped and migrated with `flask --app app db upgrade`),
    flushes its own Redis database (default db 14) and starts the stand-in
-   (`python -m gateway.standin --port P`, no auto-deliver) on a free port as AT_API_URL;
+   (`python -m dev.standin --port P`, no auto-deliver) on a free port as AT_API_URL;
 2. the floor (skip with --no-floor): `--workers` processes send the same requests (the reminder
    in batches of AT_BATCH_SIZE, each personal text alone) through the same gateway adapter, in
    the same waves, with no database and no RQ; its time over the service's is the ratio printed,
@@ -172,7 +172,7 @@ def group_pids(pgid: int) -> list[int]:
 
 
 def start_standin(args, port: int, stamp: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gateway.standin", "--port", str(port)]
+    command = [sys.executable, "-m", "dev.standin", "--port", str(port)]
     log(f"starting the stand-in: {shlex.join(command)}")
     with open(RESULTS / f"{stamp}-fanout-standin.log", "w") as out:
         process = subprocess.Popen(

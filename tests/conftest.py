@@ -130,8 +130,8 @@ class Standin:
 @pytest.fixture
 def standin(app: Flask) -> Iterator[Standin]:
     """A running stand-in; the app's gateway adapter points at it for the test's duration."""
+    from dev.standin import create_standin, serve_in_thread
     from gateway.africastalking import AfricasTalkingGateway
-    from gateway.standin import create_standin, serve_in_thread
 
     standin_app = create_standin("http://127.0.0.1:9/unused")
     real = app.extensions["gateway"]

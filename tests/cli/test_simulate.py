@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.standin import serve_in_thread
+from dev.standin import serve_in_thread
 from services.demo import seed_demo
 
 WHOLE_CHECKIN = "1\n6\n2\n40\n38\n1\n2\n.\n1\n"

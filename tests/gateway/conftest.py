@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from gateway.standin import serve_in_thread
+from dev.standin import serve_in_thread
 
 
 class Collector:

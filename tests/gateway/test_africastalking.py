@@ -11,6 +11,7 @@ import pytest
 import requests
 from africastalking.SMS import SMSService
 
+from dev.standin import create_standin, serve_in_thread
 from gateway.africastalking import (
     OUTCOMES,
     AfricasTalkingGateway,
@@ -19,7 +20,6 @@ from gateway.africastalking import (
     _point_at,
     outcome_for,
 )
-from gateway.standin import create_standin, serve_in_thread
 from tests.gateway.conftest import Collector
 
 API_KEY = "test-key"

@@ -16,7 +16,7 @@ what was "sent", inject faults and trigger delivery reports:
 - `POST /_standin/deliver`                `{"status": "Failed", "failureReason": "...",
   "ids": [...]}` posts delivery reports to the delivery URL and says how many were posted
 
-Run it with `python -m gateway.standin --port 8765 [--delivery-url URL] [--auto-deliver]`.
+Run it with `python -m dev.standin --port 8765 [--delivery-url URL] [--auto-deliver]`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import queue
 import re
@@ -42,6 +41,8 @@ from typing import Any
 import requests
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
+
+from flows.smstext import sms_cost
 
 # What the gateway calls each per-recipient status code (protocol notes). 101 is "Success" in
 # real answers even though the documentation's table names it "Sent".
@@ -81,27 +82,6 @@ SANDBOX_NETWORK_CODE = "99999"
 # E.164: a plus and 4 to 15 digits, no leading zero. Stricter than the SDK's own check on
 # purpose, so that an app which forgets to normalise numbers finds out in development.
 _VALID_NUMBER = re.compile(r"\+[1-9]\d{3,14}")
-
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
-
-
-def count_segments(text: str) -> int:
-    """How many SMS parts `text` costs: GSM-7 160/153 septets, else UCS-2 70/67 units.
-
-    Cost only needs to be plausible here, but counting it the gateway's way makes a message
-    that silently turned into UCS-2 visible in tests and the demo as a doubled price.
-    """
-    if all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text):
-        units = sum(2 if ch in _GSM_EXTENSION else 1 for ch in text)
-        single, part = 160, 153
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
-    return 1 if units <= single else math.ceil(units / part)
 
 
 def _now() -> str:
@@ -234,7 +214,7 @@ def _recipient(
     }
     if code not in ACCEPTED_CODES:
         return entry, None
-    entry["cost"] = f"{CURRENCY} {PRICE_PER_SEGMENT * count_segments(text)}"
+    entry["cost"] = f"{CURRENCY} {PRICE_PER_SEGMENT * sms_cost(text).segments}"
     entry["messageId"] = f"ATXid_{uuid.uuid4().hex}"
     message = RecordedMessage(
         id=entry["messageId"],
@@ -523,7 +503,7 @@ def app_from_env() -> Flask:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m gateway.standin", description="Local stand-in for Africa's Talking SMS."
+        prog="python -m dev.standin", description="Local stand-in for Africa's Talking SMS."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -566,7 +546,7 @@ def _serve_granian(args: argparse.Namespace) -> None:
         }
     )
     Granian(
-        "gateway.standin:app_from_env",
+        "dev.standin:app_from_env",
         address=args.host,
         port=args.port,
         interface=Interfaces.WSGI,

@@ -16,8 +16,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from dev.standin import create_standin, serve_in_thread
+from flows.smstext import sms_cost
 from gateway.africastalking import AfricasTalkingGateway
-from gateway.standin import count_segments, create_standin, serve_in_thread
 from tests.gateway.conftest import Collector
 
 A, B = "+22370000001", "+22370000002"
@@ -125,16 +126,13 @@ def test_cost_counts_segments_in_gsm7_and_ucs2(client) -> None:
     assert cost("ɛ" * 71) == "XOF 50"
 
 
-def test_segment_counting_edges() -> None:
-    assert [count_segments(t) for t in ("", "a" * 306, "a" * 307, "€" * 80, "€" * 81)] == [
-        1,
-        2,
-        3,
-        1,
-        2,
-    ]
-    assert count_segments("ç" * 70) == 1  # lowercase ç is not GSM-7: UCS-2
-    assert count_segments("ç" + "a" * 70) == 2
+def test_cost_is_priced_by_the_one_codec(client) -> None:
+    """The stand-in bills what flows.smstext bills, even where a naive count would differ."""
+    straddling = "a" * 152 + "€" + "a" * 152  # 306 septets, but the escape pair cannot split
+    for text in ("a" * 306, "a" * 307, "€" * 80, "€" * 81, "ç" * 70, "ç" + "a" * 70, straddling):
+        answer = send(client, A, text).get_json()["SMSMessageData"]["Recipients"][0]
+        assert answer["cost"] == f"XOF {25 * sms_cost(text).segments}"
+    assert sms_cost(straddling).segments == 3
 
 
 def test_a_reset_forgets_messages_requests_faults_and_rejections(client) -> None:
@@ -316,7 +314,7 @@ def free_port() -> int:
 @pytest.mark.parametrize("server", ["granian", "werkzeug"])
 def test_the_command_line_serves_the_sdk(server: str) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "gateway.standin", "--port", str(port), "--server", server]
+    command = [sys.executable, "-m", "dev.standin", "--port", str(port), "--server", server]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE
     )
