@@ -71,11 +71,31 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """What a confirmation produced: everything a channel must store and send, decided here.
+
+    Channels apply it with one function (services/submissions.py), so no path that submits
+    can forget a side effect another path performs.
+    """
+
+    answers: Mapping[str, Answer]
+    """The answers that count (those of questions still asked)."""
+    raw: Mapping[str, str]
+    """What the person typed for each of them."""
+    alerts: tuple[Alert, ...]
+    """The flow's alerts whose conditions these answers meet, in file order."""
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: State
     screen: Screen
-    submitted: bool = False
-    """True once the person confirmed: the caller stores `answers(flow, state)` now."""
+    submission: Submission | None = None
+    """Set once the person confirmed: the caller stores it now."""
+
+    @property
+    def submitted(self) -> bool:
+        return self.submission is not None
 
 
 def start(flow: Flow) -> Outcome:
@@ -161,6 +181,13 @@ def triggered_alerts(flow: Flow, final: Mapping[str, Answer]) -> list[Alert]:
     return [alert for alert in flow.alerts if holds(alert.when, final, flow)]
 
 
+def submission(flow: Flow, state: State) -> Submission:
+    """What confirming `state` submits: the answers that count and the alerts they raise."""
+    final = answers(flow, state)
+    raw = {key: state.raw.get(key, "") for key in final}
+    return Submission(final, raw, tuple(triggered_alerts(flow, final)))
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form, so 'oui', 'OUI' and 'Oui' all match a label."""
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
@@ -195,7 +222,7 @@ def _next_question(flow: Flow, after: Question | None, given: Mapping[str, Answe
 
 def _confirm(flow: Flow, state: State, entry: str) -> Outcome:
     if entry == SUBMIT:
-        return Outcome(state, Screen("closing"), submitted=True)
+        return Outcome(state, Screen("closing"), submission(flow, state))
     return Outcome(state, Screen("confirm", error=Invalid("confirm")))
 
 

@@ -20,6 +20,41 @@ SERVICE_STARTED = ("reminder", "invitation", "digest", "broadcast")
 """Kinds that wait for quiet hours to end and never reach an opted-out person."""
 
 
+def message_row(
+    settings: Settings,
+    now: datetime,
+    *,
+    phone: str,
+    text: str,
+    kind: str,
+    language: str = "fr",
+    worker_id: int | None = None,
+    urgent: bool = False,
+    dedupe_key: str | None = None,
+) -> dict:
+    """An outbox row's columns: the text as it will leave, its cost, and when it may leave.
+
+    Both `compose` (the ORM) and Core INSERTs (services/submissions.py) build rows here.
+    """
+    body = outgoing(text, language, settings.transliterate)
+    cost = sms_cost(body)
+    waits = kind in SERVICE_STARTED or (kind == "alert" and not urgent)
+    return {
+        "phone": phone,
+        "worker_id": worker_id,
+        "text": body,
+        "language": language,
+        "encoding": cost.encoding,
+        "segments": cost.segments,
+        "kind": kind,
+        "urgent": urgent,
+        "dedupe_key": dedupe_key,
+        "not_before": release_time(now, settings.quiet_hours, settings.timezone) if waits else now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def compose(
     settings: Settings,
     now: datetime,
@@ -35,22 +70,18 @@ def compose(
     """Add an outbound SMS to the session; None when it must not be sent (opted out, a repeat)."""
     if worker is not None and worker.opted_out and kind != "reply":
         return None
-    body = outgoing(text, language, settings.transliterate)
-    cost = sms_cost(body)
-    waits = kind in SERVICE_STARTED or (kind == "alert" and not urgent)
     message = OutboundMessage(
-        phone=phone,
-        worker_id=worker.id if worker is not None else None,
-        text=body,
-        language=language,
-        encoding=cost.encoding,
-        segments=cost.segments,
-        kind=kind,
-        urgent=urgent,
-        dedupe_key=dedupe_key,
-        not_before=release_time(now, settings.quiet_hours, settings.timezone) if waits else now,
-        created_at=now,
-        updated_at=now,
+        **message_row(
+            settings,
+            now,
+            phone=phone,
+            text=text,
+            kind=kind,
+            language=language,
+            worker_id=worker.id if worker is not None else None,
+            urgent=urgent,
+            dedupe_key=dedupe_key,
+        )
     )
     if dedupe_key is None:
         db.session.add(message)
