@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import yaml
 
+from flows import templates
 from flows.definition import (
     OPERATORS,
     Alert,
@@ -174,6 +175,15 @@ class _Reader:
         text = {lang: v for lang, n in fields.items() if (v := self.scalar(n, f"{what}.{lang}"))}
         if self.languages and self.languages[0] not in text:
             self.error(node, f"{what} has no text in the default language '{self.languages[0]}'")
+        return text
+
+    def template(self, node: Node, what: str, allowed: set[str]) -> Text:
+        """A text whose {fields} are filled when it is sent, checked by the formatter that fills it."""
+        text = self.text(node, what)
+        for lang, value in text.items():
+            where = _language_node(node, lang)
+            for problem in templates.check(value, allowed):
+                self.error(where, f"{what} ({lang}): {problem}")
         return text
 
     # -- the flow -------------------------------------------------------------------------------
@@ -372,12 +382,8 @@ class _Reader:
         notify = self.scalar(fields["notify"], "notify") if "notify" in fields else "supervisor"
         if notify != "supervisor":
             self.error(fields.get("notify", node), "notify must be 'supervisor'")
-        text = self.text(fields["text"], "alert text")
         allowed = PLACEHOLDERS | {q.key for q in questions}
-        for lang, value in text.items():
-            for name in re.findall(r"{([^{}]*)}", value):
-                if name not in allowed:
-                    self.error(fields["text"], f"alert text ({lang}) has an unknown {{{name}}}")
+        text = self.template(fields["text"], "alert text", allowed)
         urgent = self.boolean(fields["urgent"], "urgent") if "urgent" in fields else False
         return Alert(when, "supervisor", text, bool(urgent))
 
@@ -424,6 +430,15 @@ class _Reader:
             tuple(r for r in reminders if r),
             escalate,
         )
+
+
+def _language_node(node: Node, language: str) -> Node:
+    """Where one language's text is written, so a problem in it points at its own line."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == language:
+                return value_node
+    return node
 
 
 def _peek_key(node: Node) -> str | None:

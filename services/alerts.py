@@ -13,13 +13,9 @@ import sqlalchemy as sa
 from config import Settings
 from flows.definition import Flow
 from flows.engine import Answer, triggered_alerts
+from flows.templates import render
 from models import Checkin, OutboundMessage, Worker, db
 from services.outbox import compose
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def supervisors_of(checkin: Checkin) -> list[Worker]:
@@ -54,8 +50,8 @@ def queue_alerts(
         if alert not in alerts:
             continue
         for supervisor in supervisors_of(checkin):
-            fields = _Blank(
-                {k: str(v) for k, v in final.items()},
+            fields = dict(
+                final,
                 facility=checkin.facility.name,
                 name=worker.name,
                 phone=worker.phone,
@@ -66,7 +62,7 @@ def queue_alerts(
                 settings,
                 now,
                 phone=supervisor.phone,
-                text=flow.text(alert.text, supervisor.language).format_map(fields),
+                text=render(flow.text(alert.text, supervisor.language), fields),
                 kind="alert",
                 language=supervisor.language,
                 worker=supervisor,

@@ -845,7 +845,10 @@ def test_an_unknown_alert_placeholder_is_reported_with_its_language():
         '      fr: "{facility}: pas de réunion"',
         '      bm: "{facilty}: ladon ma kɛ"',
     )
-    assert problems(source) == ["f.yaml:13: alert text (bm) has an unknown {facilty}"]
+    assert problems(source) == [
+        "f.yaml:14: alert text (bm): unknown field {facilty} (known: {facility}, {flow}, "
+        "{met}, {name}, {period}, {phone})"
+    ]
 
 
 def test_an_alert_condition_on_an_unknown_question_is_reported():
