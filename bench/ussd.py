@@ -1,18 +1,27 @@
-"""USSD throughput and latency benchmark: the real app against two Flask floors, per server.
+"""USSD throughput and tail latency: the real app beside the commit floor, in one run.
 
-    .venv/bin/python bench/ussd.py                   # everything, ~10 s per measurement
-    .venv/bin/python bench/ussd.py --duration 5 --servers granian --profile
+    .venv/bin/python bench/ussd.py                  # the Procfile's server, commit floor + app
+    .venv/bin/python bench/ussd.py --quick          # 6 s runs, no waiting for a quiet machine
+    .venv/bin/python bench/ussd.py --apps bare,commit,app --servers procfile,gunicorn --profile
 
 A benchmark, not a test: it prepares its own PostgreSQL database (DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/bench; it refuses the test suite's `test`), serves the
-app, bench/bare_app.py (no database) and bench/commit_app.py (one committed INSERT per step)
-with granian and gunicorn (2 workers each), and drives whole weekly
-QI check-ins through them. Maximum throughput (USSD steps/s with many concurrent sessions, and
-its p50/p99 latency) is measured with wrk + bench/ussd.lua (C: the load generator shares the
-cores with the servers and must steal little); the real app's latency at half its own maximum
-rate with a small paced asyncio client (see run_paced for why not wrk). After every real-app
-run it checks in the database that each completed session left one completed check-in and all
-of its answers.
+postgresql://postgres@127.0.0.1:5432/bench, created if missing; it refuses the test suite's
+`test`), serves each app on each server (default: the Procfile's `web:` line, granian with 2
+workers and 1 blocking thread) and drives whole weekly QI check-ins through them. The apps:
+bench/commit_app.py, the commit floor (a bare Flask handler plus one autocommitted INSERT per
+step: what any handler that commits each answer before replying costs at least), the real app,
+and, on request, bench/bare_app.py (no database). For each one, in this order and with the same
+clients:
+
+1. its maximum: closed loop, wrk + bench/ussd.lua, --concurrency sessions back to back (C: the
+   load generator shares the cores with the servers and must steal little);
+2. its tail at --loads of that maximum (0.5 by default: the issue's target) with the open-loop
+   client in this file (run_open): Poisson session arrivals, latency from each step's scheduled
+   time, first steps apart.
+
+After every real-app run it checks in the database that each completed session left one
+completed check-in and all of its answers; the table then gives app/commit throughput and the
+ratio of p99s at half load against the issue's targets (>= 0.5 and <= 2).
 
 Sessions are what the gateway sends: a fresh sessionId, steps strictly in order, `text`
 cumulative joined by `*`, and each session on a fresh worker (one CSCom facility each), so
@@ -33,9 +42,12 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import gc
 import json
 import math
 import os
+import platform
+import random
 import re
 import resource
 import shlex
@@ -53,6 +65,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -120,6 +133,7 @@ def prepare_database(args) -> None:
     if urllib.parse.urlparse(url).path.lstrip("/") == "test":
         sys.exit("refusing to use the database `test`: the test suite owns it")
     log(f"preparing {url}: new schema, migrations, flow, {args.pool:,} facilities and workers")
+    create_database(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
@@ -163,6 +177,15 @@ def prepare_database(args) -> None:
             )
         conn.commit()
         cur.execute("ANALYZE")
+
+
+def create_database(url: str) -> None:
+    """The bench's database, created on first use (through the server's `postgres` database)."""
+    parts = urllib.parse.urlparse(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def db_counts(args) -> dict[str, int]:
@@ -318,11 +341,12 @@ def print_sql(per_step: list[list[str]], verbose: bool) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    server: str  # granian | gunicorn
+    server: str  # procfile | granian | granian-tN | gunicorn
     app: str  # app | bare | commit
 
 
-SERVER_NAME = re.compile(r"granian(?:-t(\d+))?|gunicorn")
+SERVER_NAME = re.compile(r"procfile|granian(?:-t(\d+))?|gunicorn")
+APP_SPEC = "app:create_app"
 
 
 def floor_app(target: Target) -> str:
@@ -330,9 +354,35 @@ def floor_app(target: Target) -> str:
     return f"bench.{target.app}_app:app"
 
 
+def procfile_command(target: Target, port: int) -> list[str]:
+    """The Procfile's `web:` command as production runs it (each ${VAR:-default} at its default),
+    on 127.0.0.1:`port`, serving the floor instead of the app factory for a floor."""
+    line = next(
+        (line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:")),
+        None,
+    )
+    if line is None:
+        sys.exit("the Procfile has no web: line")
+    command = shlex.split(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", line.removeprefix("web:")))
+    if command[0] != "granian" or APP_SPEC not in command:
+        sys.exit(f"the bench serves a granian web: line with {APP_SPEC}; the Procfile says {line}")
+    command[0] = str(VENV_BIN / "granian")
+    for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
+        if option in command:
+            command[command.index(option) + 1] = value
+        else:
+            command += [option, value]
+    if target.app != "app":
+        command[command.index(APP_SPEC)] = floor_app(target)
+        command.remove("--factory")
+    return command
+
+
 def server_command(target: Target, port: int, args) -> list[str]:
+    if target.server == "procfile":
+        return procfile_command(target, port)
     if target.server.startswith("granian"):
-        spec = ["--factory", "app:create_app"] if target.app == "app" else [floor_app(target)]
+        spec = ["--factory", APP_SPEC] if target.app == "app" else [floor_app(target)]
         threads = SERVER_NAME.fullmatch(target.server)[1]  # granian-t1: --blocking-threads 1
         return [
             str(VENV_BIN / "granian"),
@@ -343,7 +393,7 @@ def server_command(target: Target, port: int, args) -> list[str]:
             *shlex.split(args.granian_args),
             *spec,
         ]
-    spec = "app:create_app()" if target.app == "app" else floor_app(target)
+    spec = f"{APP_SPEC}()" if target.app == "app" else floor_app(target)
     return [
         str(VENV_BIN / "gunicorn"),
         *("-w", str(args.workers), "-b", f"127.0.0.1:{port}"),
@@ -589,184 +639,216 @@ def percentiles(values: list[float], scale: float = 1.0) -> dict[str, float]:
     return {key: value * scale for key, value in stats.items()}
 
 
-def run_paced(
-    server: Server,
-    phones: Phones,
-    screens: list[str],
-    label: str,
-    duration: float,
-    concurrency: int,
-    rate: float,
+def run_open(
+    server: Server, phones: Phones, screens: list[str], label: str, args, rate: float
 ) -> dict:
-    """`rate` steps/s in total from `concurrency` sessions, each on its own schedule.
+    """Open loop: `rate` steps/s offered by independent sessions, latency from the schedule.
 
-    A small asyncio client rather than wrk, because a paced client must not hold a connection
-    open while it waits: gunicorn's sync workers block on such a socket. Like a gateway, it
-    connects, sends, reads and closes as soon as the server says `Connection: close` (it keeps
-    the connection when the server keeps it alive, as wrk does). Latency is measured from the
-    start of the connect (or send) and, as "sched", from the scheduled send time.
+    Sessions start as a Poisson process (rate / 10 sessions per second, exponential gaps,
+    seeded); within a session each next step is due an exponential think time (mean --think)
+    after the previous screen arrived, as a person answers what they read. New sessions arrive
+    whatever the server does, and a step's latency runs from the moment it was DUE, not from
+    when the client managed to send it: a late client or a stalled server both show up (no
+    coordinated omission). The send lag (due -> written) is reported apart, so the client's own
+    delays can be told from the server's. Steps due in the --warmup seconds are not measured;
+    steps due before the end are all awaited, the slowest included. Requests share kept-alive
+    connections, opened as needed (a gateway's pool), one request per connection at a time.
     """
-    return asyncio.run(_paced(server, phones, screens, label, duration, concurrency, rate))
+    gc.collect()
+    gc.freeze()  # the client's own collections must not pause the schedule
+    gc.disable()
+    try:
+        return asyncio.run(_open_loop(server, phones, screens, label, args, rate))
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
-async def _paced(server, phones, screens, label, duration, concurrency, rate) -> dict:
+class Connections:
+    """Idle kept-alive HTTP/1.1 connections to one server; a request takes one or opens one."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes, float]:
+        """(status, body, time the request was written) of one POST."""
+        if self.idle:
+            reader, writer = self.idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            self.opened += 1
+        try:
+            writer.write(
+                f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            written = time.perf_counter()
+            head = await reader.readuntil(b"\r\n\r\n")
+            headers = head.decode("latin-1").lower()
+            length = int(re.search(r"content-length: *(\d+)", headers)[1])
+            answer = await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        if "connection: close" in headers:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return int(head[9:12]), answer, written
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+@dataclass
+class OpenLoopRecord:
+    """What the open-loop client saw; latencies in seconds, for steps due in the window."""
+
+    latencies: list[float]
+    first: list[float]  # step 1 of a session (opening it costs the most)
+    lags: list[float]  # due -> written: the client's own delay
+    slowest: list[tuple[float, float, int]]  # (latency, due since start, step)
+    totals: collections.Counter
+    samples: list[str]
+
+
+async def _open_loop(server, phones, screens, label, args, rate) -> dict:
     url = urllib.parse.urlparse(server.url)
-    host, port = url.hostname, url.port
-    interval = concurrency / rate
+    pool = Connections(url.hostname, url.port)
+    rng = random.Random(args.seed)
+    think = args.think
     prefix = f"ATUid_{label}_{int(time.time())}_"
     texts = [urllib.parse.quote(t, safe="") for t in STEP_TEXTS]
     wanted = [s.encode() for s in screens]
-    totals = collections.Counter()
-    latencies: list[float] = []
-    sched_latencies: list[float] = []
-    samples: list[str] = []
-    max_index = -1
+    record = OpenLoopRecord([], [], [], [], collections.Counter(), [])
+    totals = record.totals
     start = time.perf_counter()
-    ramp = interval * len(STEP_TEXTS)  # until every lane has started (see `due` below)
-    measured_from = start + ramp
-    stop_at = measured_from + duration
+    measured_from = start + args.warmup
+    stop_at = measured_from + args.duration
 
-    async def lane(lane_id: int) -> None:
-        nonlocal max_index
-        reader = writer = None
-        session, step, index = -1, len(STEP_TEXTS), 0
-        # Lanes start spread over a whole session's length, so that at any moment they are at
-        # different steps, as sessions that began at independent times are. Started within one
-        # interval they would walk in lock step, and every lane's first step (the costly one)
-        # would land in the same burst, which real traffic does not do.
-        due = start + lane_id * interval * len(STEP_TEXTS) / concurrency
-        while True:
-            if step == len(STEP_TEXTS):  # a new session on a fresh worker
-                session, step = session + 1, 0
-                index = phones.next + lane_id + concurrency * session
-                if index >= phones.limit:
-                    totals["exhausted"] = 1
-                    return
-                max_index = max(max_index, index)
-                totals["started"] += 1
-            now = time.perf_counter()
-            if due > now:
-                await asyncio.sleep(due - now)
-            elif now - due > 1.0:
-                due = now  # more than a second behind: do not burst to catch up
-            if time.perf_counter() >= stop_at:
-                break
-            body = (
-                f"sessionId={prefix}{lane_id}-{session}&serviceCode=%2A384%2A12%23"
-                f"&phoneNumber=%2B223{PHONE_BASE + index}&networkCode=99999&text={texts[step]}"
-            ).encode()
-            request = (
-                f"POST /ussd HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
-            if step == len(STEP_TEXTS) - 1:
-                totals["finals_sent"] += 1
-            sent = time.perf_counter()
+    async def until(due: float) -> None:
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def failed(step: int, text: str) -> None:
+        if len(record.samples) < 5:
+            record.samples.append(f"step {step + 1}: {text}")
+
+    async def session(number: int, index: int, due: float) -> None:
+        totals["started"] += 1
+        base = (
+            f"sessionId={prefix}{number}&serviceCode=%2A384%2A12%23"
+            f"&phoneNumber=%2B223{PHONE_BASE + index}&networkCode=99999&text="
+        )
+        for step, text in enumerate(texts):
+            await until(due)
+            if due >= stop_at:
+                return
+            totals["finals_sent"] += step == len(texts) - 1
             try:
-                if writer is None:
-                    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-                writer.write(request)
-                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-                status = int(head[9:12])
-                headers = head.decode("latin-1").lower()
-                length = int(re.search(r"content-length: *(\d+)", headers)[1])
-                answer = await asyncio.wait_for(reader.readexactly(length), 10)
-                done = time.perf_counter()
-                if "connection: close" in headers:
-                    writer.close()
-                    writer = None
-            except (
-                OSError,
-                TimeoutError,
-                asyncio.IncompleteReadError,
-                TypeError,
-                ValueError,
-            ) as exc:
+                status, answer, written = await asyncio.wait_for(
+                    pool.post("/ussd", (base + text).encode()), 10
+                )
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, TypeError) as exc:
                 totals["socket_errors"] += 1
-                if len(samples) < 5:
-                    samples.append(f"step {step + 1}: {type(exc).__name__}: {exc}")
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-                step = len(STEP_TEXTS)
-                due += interval
-                continue
-            if due >= measured_from:  # the ramp is not measured
-                totals["requests"] += 1
-                latencies.append(done - sent)
-                sched_latencies.append(done - due)
-            if status == 200 and answer == wanted[step]:
-                totals["ok_steps"] += 1
-                step += 1
-                if step == len(STEP_TEXTS):
-                    totals["completed"] += 1
-            else:
+                failed(step, f"{type(exc).__name__}: {exc}")
+                return
+            done = time.perf_counter()
+            if due >= measured_from:
+                latency = done - due
+                record.latencies.append(latency)
+                record.lags.append(written - due)
+                if step == 0:
+                    record.first.append(latency)
+                record.slowest.append((latency, due - start, step))
+            if status != 200 or answer != wanted[step]:
                 totals["errors"] += 1
-                if len(samples) < 5:
-                    samples.append(f"step {step + 1}: HTTP {status}: {answer[:120]!r}")
-                step = len(STEP_TEXTS)
-            due += interval
-        if writer is not None:
-            writer.close()
+                failed(step, f"HTTP {status}: {answer[:120]!r}")
+                return
+            totals["ok_steps"] += 1
+            due = done + rng.expovariate(1 / think)
+        totals["completed"] += 1
 
-    await asyncio.gather(*(lane(i) for i in range(concurrency)))
-    elapsed = time.perf_counter() - measured_from
-    phones.next = max(phones.next, max_index + 1)
+    tasks = set()
+    due, number = start, 0
+    session_rate = rate / len(STEP_TEXTS)
+    while True:
+        due += rng.expovariate(session_rate)
+        if due >= stop_at:
+            break
+        await until(due)
+        task = asyncio.create_task(session(number, phones.take(1), due))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        number += 1
+    while tasks:
+        await asyncio.gather(*tasks)
+    pool.close()
+    return open_loop_result(record, args, rate, label, pool.opened)
+
+
+def open_loop_result(record: OpenLoopRecord, args, rate: float, label: str, opened: int) -> dict:
+    totals = record.totals
+    record.slowest.sort(reverse=True)
     result = {
-        "requests": totals["requests"],
-        "duration_us": int(elapsed * 1e6),
-        "latency_us": percentiles(latencies, 1e6),
-        "sched_latency_ms": percentiles(sched_latencies, 1e3),
+        "requests": len(record.latencies),
+        "duration_us": int(args.duration * 1e6),
+        "steps_per_s": len(record.latencies) / args.duration,
+        "latency_us": percentiles(record.latencies, 1e6),
+        "first_latency_us": percentiles(record.first, 1e6),
+        "lag_us": percentiles(record.lags, 1e6),
+        "slow_ms": [
+            {"ms": lat * 1e3, "due_s": at, "step": step + 1} for lat, at, step in record.slowest[:8]
+        ],
+        "over_100ms": sum(lat > 0.1 for lat in record.latencies),
         "socket_errors": {"client": totals["socket_errors"]},
-        "samples": samples,
-        "max_index": max_index,
-        "steps_per_s": totals["requests"] / elapsed,
-        "concurrency": concurrency,
+        "samples": record.samples,
+        "connections": opened,
+        "concurrency": 0,
         "rate": rate,
         "label": label,
-        "client": "python",
+        "client": "open-loop",
     }
-    for key in ("ok_steps", "errors", "completed", "finals_sent", "started", "exhausted"):
+    for key in ("ok_steps", "errors", "completed", "finals_sent", "started"):
         result[key] = totals[key]
-    result["all_errors"] = result["errors"] + totals["socket_errors"] + totals["exhausted"]
+    result["exhausted"] = 0
+    result["all_errors"] = result["errors"] + totals["socket_errors"]
     return result
 
 
 def measure(server: Server, target: Target, args, phones, screens, rate: float = 0.0) -> dict:
-    """One measurement; repeated (up to --retries times) when other processes took CPU."""
-    kind = "paced" if rate else "max"
+    """One measurement; repeated (up to --retries times) when other processes took CPU.
+
+    Without `rate`: the maximum, closed loop (wrk, --concurrency sessions back to back, after
+    a --warmup run). With `rate`: the open-loop client at that rate (its warm-up inside).
+    """
+    kind = "open" if rate else "max"
     label = f"{target.server}-{target.app}-{kind}"
-    concurrency = args.paced_concurrency if rate else args.concurrency
     dbname = urllib.parse.urlparse(libpq_url(args.database_url)).path.lstrip("/")
-
-    def run(label: str, seconds: float) -> dict:
-        if rate:
-            return run_paced(server, phones, screens, label, seconds, concurrency, rate)
-        return run_wrk(server, phones, screens, label, seconds, concurrency)
-
-    if args.warmup > 0:
-        run(label + "-warmup", args.warmup)
+    if not rate and args.warmup > 0:
+        run_wrk(server, phones, screens, label + "-warmup", args.warmup, args.concurrency)
     attempts = []
     for attempt in range(args.retries + 1):
         before = settled_counts(args) if target.app == "app" else None
         idle_busy = wait_quiet(args.wait_quiet, args.noise) if args.wait_quiet > 0 else None
         cpu_before = cpu_sample(server.pgid, dbname)
-        result = run(label, args.duration)
+        if rate:
+            result = run_open(server, phones, screens, label, args, rate)
+        else:
+            result = run_wrk(server, phones, screens, label, args.duration, args.concurrency)
         result["cpu"] = cpu_split(cpu_before, cpu_sample(server.pgid, dbname))
         result.update(busy_before=idle_busy, attempt=attempt + 1)
         result.update(server=target.server, app=target.app, kind=kind)
         if target.app == "app":
             result["verify"] = verify(before, settled_counts(args), result)
-        lat = result["latency_us"]
-        log(
-            f"  {label}: {result['steps_per_s']:,.0f} steps/s, p50 {lat['p50'] / 1000:.1f} ms,"
-            f" p99 {lat['p99'] / 1000:.1f} ms, {result['completed']} sessions completed,"
-            f" errors {result['all_errors']}, other CPU {result['cpu']['other']:.2f} cores"
-            + (f"; {result['verify']['text']}" if "verify" in result else "")
-        )
-        for sample in result["samples"]:
-            log(f"    error sample: {sample!r}")
+        log_result(result)
         attempts.append(result)
         if result["cpu"]["other"] <= args.noise:
             break
@@ -783,6 +865,28 @@ def measure(server: Server, target: Target, args, phones, screens, rate: float =
     if len(attempts) > 1:
         log(f"  kept attempt {best['attempt']} of {len(attempts)} (least CPU taken by others)")
     return best
+
+
+def log_result(result: dict) -> None:
+    lat = result["latency_us"]
+    text = (
+        f"  {result['label']}: {result['steps_per_s']:,.0f} steps/s, p50 {lat['p50'] / 1000:.1f}"
+        f" ms, p99 {lat['p99'] / 1000:.1f} ms, max {lat['max'] / 1000:.1f} ms,"
+        f" {result['completed']} sessions completed, errors {result['all_errors']},"
+        f" other CPU {result['cpu']['other']:.2f} cores"
+    )
+    if result["kind"] == "open":
+        first, lag = result["first_latency_us"], result["lag_us"]
+        text += (
+            f"; first steps p50 {first['p50'] / 1000:.1f} p99 {first['p99'] / 1000:.1f} ms;"
+            f" client send lag p99 {lag['p99'] / 1000:.1f} ms; {result['over_100ms']} over"
+            f" 100 ms; slowest {[(round(s['ms']), round(s['due_s'], 2), s['step']) for s in result['slow_ms'][:5]]}"
+        )
+    if "verify" in result:
+        text += f"; {result['verify']['text']}"
+    log(text)
+    for sample in result["samples"]:
+        log(f"    error sample: {sample!r}")
 
 
 # -- profiles -----------------------------------------------------------------------------------
@@ -909,59 +1013,10 @@ def git_state() -> str:
 
 def report(results: list[dict], args, header: str) -> int:
     print(f"\n{header}")
-    head = (
-        f"{'server':10} {'app':6} {'run':5} {'conc':>4} {'rate':>5} {'steps/s':>7} "
-        f"{'p50ms':>6} {'p99ms':>6} {'p99s':>6} {'sess':>5} {'err':>4}  "
-        f"{'cores: srv':>10} {'pg':>4} {'load':>4} {'other':>5}"
-    )
-    print(head)
-    print("-" * len(head))
-    for r in results:
-        lat, cpu = r["latency_us"], r["cpu"]
-        sched = f"{r['sched_latency_ms']['p99']:.1f}" if r["kind"] == "paced" else "-"
-        rate = f"{r['rate']:.0f}" if r["rate"] else "max"
-        print(
-            f"{r['server']:10} {r['app']:6} {r['kind']:5} {r['concurrency']:4d} {rate:>5} "
-            f"{r['steps_per_s']:7,.0f} {lat['p50'] / 1000:6.1f} {lat['p99'] / 1000:6.1f} "
-            f"{sched:>6} {r['completed']:5d} {r['all_errors']:4d}  {cpu['server']:10.2f} "
-            f"{cpu['postgres']:4.2f} {cpu['client']:4.2f} {cpu['other']:5.2f}"
-        )
-    print(
-        "steps/s: USSD steps (HTTP requests) per second. p50/p99: max runs, wrk's latency from"
-        "\nthe write of the request (not the connect); paced runs, the client's from the connect"
-        "\n(or write); p99s: paced, from the scheduled send time. sess: sessions walked to END"
-        "\nMerci. cores: average CPU cores used during the run by the server's processes,"
-        "\nPostgreSQL, the load generator (wrk, or the paced client), and everything else."
-    )
+    print_table(results)
     print()
-    best = None
     for server in args.servers:
-        by = {(r["app"], r["kind"]): r for r in results if r["server"] == server}
-        app, bare, paced = by.get(("app", "max")), by.get(("bare", "max")), by.get(("app", "paced"))
-        commit = by.get(("commit", "max"))
-        parts = [f"{server:10}"]
-        if app and bare:
-            ratio = app["steps_per_s"] / bare["steps_per_s"]
-            verdict = "PASS" if ratio >= 0.6 else "FAIL"
-            parts.append(f"app/bare throughput {ratio:.3f} (target >= 0.6: {verdict})")
-        if commit and bare:
-            parts.append(f"commit/bare {commit['steps_per_s'] / bare['steps_per_s']:.3f}")
-        if app and commit:
-            parts.append(f"app/commit {app['steps_per_s'] / commit['steps_per_s']:.3f}")
-        if paced:
-            p99 = paced["latency_us"]["p99"] / 1000
-            verdict = ("PASS" if p99 < 25 else "FAIL") if paced["requests"] else "NO DATA"
-            parts.append(
-                f"p99 at half load {p99:.1f} ms (target < 25 ms: {verdict};"
-                f" from schedule {paced['sched_latency_ms']['p99']:.1f} ms)"
-            )
-        print("  ".join(parts))
-        if app and (best is None or app["steps_per_s"] > best["steps_per_s"]):
-            best = app
-    if best:
-        print(
-            f"\nhighest real-app throughput: {best['server']} ({best['steps_per_s']:,.0f} steps/s)"
-        )
+        print_targets(server, results, args.loads)
     busy = [r for r in results if r["cpu"]["other"] > args.noise]
     if busy:
         print(
@@ -969,6 +1024,64 @@ def report(results: list[dict], args, header: str) -> int:
             + ", ".join(f"{r['label']} ({r['cpu']['other']:.2f} cores)" for r in busy)
             + ": those figures are low; rerun on a quiet machine to compare."
         )
+    return print_verification(results)
+
+
+def print_table(results: list[dict]) -> None:
+    head = (
+        f"{'server':10} {'app':6} {'run':4} {'rate':>5} {'steps/s':>7} {'p50':>6} {'p90':>6}"
+        f" {'p99':>6} {'max':>6} {'1st50':>6} {'1st99':>6} {'lag99':>5} {'sess':>5} {'err':>3}"
+        f"  {'cores: srv':>10} {'pg':>4} {'load':>4} {'other':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        lat, cpu, ms = r["latency_us"], r["cpu"], lambda us: f"{us / 1000:6.1f}"
+        row = f"{r['server']:10} {r['app']:6} {r['kind']:4} "
+        if r["kind"] == "open":
+            first, lag = r["first_latency_us"], r["lag_us"]
+            row += f"{r['rate']:5.0f} {r['steps_per_s']:7,.0f} {ms(lat['p50'])} {ms(lat['p90'])}"
+            row += f" {ms(lat['p99'])} {ms(lat['max'])} {ms(first['p50'])} {ms(first['p99'])}"
+            row += f" {lag['p99'] / 1000:5.1f}"
+        else:
+            row += f"{'max':>5} {r['steps_per_s']:7,.0f} {ms(lat['p50'])} {'-':>6}"
+            row += f" {ms(lat['p99'])} {ms(lat['max'])} {'-':>6} {'-':>6} {'-':>5}"
+        row += f" {r['completed']:5d} {r['all_errors']:3d}  {cpu['server']:10.2f}"
+        print(row + f" {cpu['postgres']:4.2f} {cpu['client']:4.2f} {cpu['other']:5.2f}")
+    print(
+        "run max: closed loop, wrk, --concurrency sessions back to back (latency from the write)."
+        "\nrun open: open loop at `rate` (a share of that server's max), Poisson session arrivals,"
+        "\n  latency from each step's SCHEDULED time; 1st50/1st99: first steps only; lag99: p99 of"
+        "\n  the client's own delay from schedule to write. Milliseconds. sess: sessions ended."
+        "\ncores: average CPU cores used by the server, PostgreSQL, the load generator, the rest."
+    )
+
+
+def print_targets(server: str, results: list[dict], loads: list[float]) -> None:
+    """The issue's targets: app/floor throughput >= 0.5; app p99 within 2x the floor's at 0.5."""
+    by = {(r["app"], r["kind"], r["load"]): r for r in results if r["server"] == server}
+    app, floor = by.get(("app", "max", 0)), by.get(("commit", "max", 0))
+    if not (app and floor):
+        return
+    ratio = app["steps_per_s"] / floor["steps_per_s"]
+    verdict = "PASS" if ratio >= 0.5 else "FAIL"
+    print(f"{server}: app/commit throughput {ratio:.2f} (target >= 0.5: {verdict})")
+    for load in loads:
+        app_open, floor_open = by.get(("app", "open", load)), by.get(("commit", "open", load))
+        if not (app_open and floor_open):
+            continue
+        a, f = app_open["latency_us"]["p99"], floor_open["latency_us"]["p99"]
+        verdict = "PASS" if a <= 2 * f else "FAIL"
+        target = " (target <= 2: " + verdict + ")" if load == 0.5 else ""
+        print(
+            f"{server}: at {load:g} of each one's max, p99 app {a / 1000:.1f} ms / commit"
+            f" {f / 1000:.1f} ms = {a / f:.2f}{target}; first steps p99 app"
+            f" {app_open['first_latency_us']['p99'] / 1000:.1f} ms"
+        )
+
+
+def print_verification(results: list[dict]) -> int:
+    """Database checks and errors; 1 when anything was wrong."""
     print("\nverification (database after each real-app run):")
     failed = False
     for r in results:
@@ -1009,17 +1122,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default=default_redis)
     parser.add_argument(
         "--servers",
-        default="granian,granian-t1,gunicorn",
-        help="granian (its defaults), granian-tN (--blocking-threads N), gunicorn (sync)",
+        default="procfile",
+        help="procfile (the Procfile's web: line), granian (its defaults), granian-tN"
+        " (--blocking-threads N), gunicorn (sync)",
     )
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds before each one")
+    parser.add_argument(
+        "--apps", default="commit,app", help="in order, from: bare, commit (the floor), app"
+    )
+    parser.add_argument(
+        "--loads",
+        default="0.5",
+        help="open-loop rates, as shares of each server's own maximum (the target is at 0.5)",
+    )
+    parser.add_argument("--duration", type=float, default=20, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds before each one")
+    parser.add_argument("--quick", action="store_true", help="--duration 6 --warmup 2, no waits")
     parser.add_argument(
         "--concurrency", type=int, default=32, help="concurrent sessions for max throughput"
     )
     parser.add_argument(
-        "--paced-concurrency", type=int, default=32, help="concurrent sessions, paced run"
+        "--think",
+        type=float,
+        default=1.0,
+        help="open loop: mean seconds between a screen and"
+        " the next step of its session (exponential)",
     )
+    parser.add_argument("--seed", type=int, default=1, help="open loop: arrivals and thinking")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--granian-args", default="", help="extra granian options")
     parser.add_argument("--gunicorn-args", default="", help="extra gunicorn options")
@@ -1034,7 +1162,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--wait-quiet",
         type=float,
-        default=120,
+        default=60,
         help="before each run, wait up to this many seconds for other processes to idle",
     )
     parser.add_argument(
@@ -1044,13 +1172,19 @@ def parse_args() -> argparse.Namespace:
         help="cores used by other processes above which a run counts as disturbed",
     )
     parser.add_argument(
-        "--retries", type=int, default=2, help="times a disturbed run is measured again"
+        "--retries", type=int, default=1, help="times a disturbed run is measured again"
     )
     parser.add_argument("--max-seconds", type=int, default=1800, help="hard limit for the run")
     args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.wait_quiet, args.retries = 6, 2, 0, 0
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     if unknown := [name for name in args.servers if not SERVER_NAME.fullmatch(name)]:
         parser.error(f"unknown servers: {unknown}")
+    args.apps = [a.strip() for a in args.apps.split(",") if a.strip()]
+    if unknown := [name for name in args.apps if name not in ("bare", "commit", "app")]:
+        parser.error(f"unknown apps: {unknown}")
+    args.loads = [float(load) for load in args.loads.split(",")]
     return args
 
 
@@ -1077,22 +1211,25 @@ def main() -> int:
     per_step_sql = count_sql(app, phones)
     results = []
     for server_name in args.servers:
-        for app_name in ("bare", "commit", "app"):
+        for app_name in args.apps:
             target = Target(server_name, app_name)
             expected = screens if app_name == "app" else list(bare_screens)
             with serving(target, args, stamp) as server:
-                result = measure(server, target, args, phones, expected)
-                results.append(result)
-                if app_name == "app":
-                    half = result["steps_per_s"] / 2
-                    results.append(measure(server, target, args, phones, expected, rate=half))
-                    if args.profile:
-                        py_spy_run(server, target, args, phones, expected, stamp)
+                most = measure(server, target, args, phones, expected)
+                results.append(most | {"load": 0})
+                for load in args.loads:
+                    rate = most["steps_per_s"] * load
+                    result = measure(server, target, args, phones, expected, rate=rate)
+                    results.append(result | {"load": load})
+                if args.profile and app_name == "app":
+                    py_spy_run(server, target, args, phones, expected, stamp)
     header = (
         f"USSD weekly check-in, {len(STEP_TEXTS)} steps per session; code {git_state()};"
-        f"\n{args.workers} workers per server, {os.cpu_count()} CPUs shared with wrk and"
-        f" PostgreSQL, {args.duration:g} s per run ({args.warmup:g} s warm-up),"
-        f" {phones.next:,} of {args.pool:,} workers used, {time.monotonic() - started:.0f} s"
+        f" {machine()};\n{' '.join(sys.argv)}; servers {', '.join(args.servers)}"
+        f" ({args.workers if args.servers != ['procfile'] else 'Procfile'} workers);"
+        f" {args.duration:g} s per run ({args.warmup:g} s warm-up); open loop: think"
+        f" {args.think:g} s, seed {args.seed}; {phones.next:,} of {args.pool:,} workers used,"
+        f" {time.monotonic() - started:.0f} s"
     )
     out = RESULTS / f"{stamp}-ussd.json"
     out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2, default=str))
@@ -1102,6 +1239,12 @@ def main() -> int:
     if args.profile:
         cprofile_run(app, phones, args.profile_sessions, args)
     return status
+
+
+def machine() -> str:
+    """Cores and CPU model: the figures mean little without them."""
+    model = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    return f"{os.cpu_count()} cores, {model[1] if model else platform.processor()}"
 
 
 if __name__ == "__main__":
