@@ -10,9 +10,12 @@ what was "sent", inject faults and trigger delivery reports:
 
 - `GET  /_standin/messages[?to=+223...]`  every accepted message
 - `GET  /_standin/requests`               every messaging request with the HTTP status answered
+                                          and the fault applied to it, if any
+- `GET  /_standin/duplicates`             each (number, text) accepted more than once
 - `POST /_standin/reset`                  forget messages, requests, faults and rejections
 - `GET|POST /_standin/faults`             `{"http_status": 500, "count": 2}`,
-  `{"delay_seconds": 3, "count": 1}`, `{"reject": {"+22370000001": 406}}`
+  `{"delay_seconds": 3, "count": 1}`, `{"reject": {"+22370000001": 406}}`; with `"seconds": 30`
+  instead of a count, every request of the next 30 seconds gets the fault (an outage)
 - `POST /_standin/deliver`                `{"status": "Failed", "failureReason": "...",
   "ids": [...]}` posts delivery reports to the delivery URL and says how many were posted
 
@@ -104,11 +107,38 @@ class RecordedMessage:
 
 @dataclass
 class _Fault:
-    """A whole-request fault applied to the next `remaining` messaging requests."""
+    """A whole-request fault: for the next `remaining` messaging requests or, when `until` is
+    set, for every request until that moment (`time.monotonic()`), however many come.
+
+    Windows are what an outage looks like to a sender: a count fault lets a fast client run
+    through it in a blink, while a 30-second outage fails everything sent in those 30 seconds.
+    """
 
     http_status: int | None
     delay_seconds: float
     remaining: int
+    until: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.until is not None and self.until <= now
+
+    def describe(self, now: float) -> dict[str, Any]:
+        """What `GET /_standin/faults` shows: a count fault's uses left, a window's seconds."""
+        shown: dict[str, Any] = {
+            "http_status": self.http_status,
+            "delay_seconds": self.delay_seconds,
+        }
+        if self.until is None:
+            shown["remaining"] = self.remaining
+        else:
+            shown["seconds_left"] = round(self.until - now, 3)
+        return shown
+
+    def label(self) -> str:
+        """How a request's record names the fault it got."""
+        if self.http_status is not None:
+            return f"HTTP {self.http_status}"
+        return f"delayed {self.delay_seconds:g} s"
 
 
 class StandinState:
@@ -159,15 +189,22 @@ class StandinState:
             self._faults.append(fault)
 
     def take_fault(self) -> _Fault | None:
-        """Consume one use of the oldest pending fault, in the order they were added."""
+        """The fault for the request arriving now: the oldest pending one, in the order they
+        were added. A count fault loses one use; a window stays until it expires."""
         with self._lock:
+            self._drop_expired(time.monotonic())
             if not self._faults:
                 return None
             fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.popleft()
+            if fault.until is None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.popleft()
             return fault
+
+    def _drop_expired(self, now: float) -> None:
+        """Forget windows that have ended (the caller holds the lock)."""
+        self._faults = deque(f for f in self._faults if not f.expired(now))
 
     def reject(self, codes: dict[str, int]) -> None:
         with self._lock:
@@ -182,7 +219,28 @@ class StandinState:
 
     def faults(self) -> dict[str, Any]:
         with self._lock:
-            return {"pending": [asdict(f) for f in self._faults], "reject": dict(self._reject)}
+            now = time.monotonic()
+            self._drop_expired(now)
+            return {
+                "pending": [f.describe(now) for f in self._faults],
+                "reject": dict(self._reject),
+            }
+
+    def duplicates(self) -> list[dict[str, Any]]:
+        """Each (number, text) accepted more than once, with its message ids in order.
+
+        What a phone would show as the same SMS twice: fault benchmarks compare it with the
+        rows the sender marked as possible duplicates.
+        """
+        by_pair: dict[tuple[str, str], list[str]] = {}
+        with self._lock:
+            for m in self._messages:
+                by_pair.setdefault((m.number, m.text), []).append(m.id)
+        return [
+            {"number": number, "text": text, "times": len(ids), "ids": ids}
+            for (number, text), ids in by_pair.items()
+            if len(ids) > 1
+        ]
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -318,11 +376,12 @@ def _add_messaging_route(
 ) -> None:
     @app.post("/version1/messaging")
     def messaging() -> Response:
-        response, accepted = _answer_messaging(state, api_key)
+        response, accepted, fault = _answer_messaging(state, api_key)
         state.record_request(
             {
                 "time": _now(),
                 "http_status": response.status_code,
+                "fault": fault.label() if fault is not None else None,
                 "username": request.form.get("username"),
                 "to": request.form.get("to", ""),
                 "from": request.form.get("from"),
@@ -338,8 +397,9 @@ def _add_messaging_route(
 
 def _answer_messaging(
     state: StandinState, api_key: str | None
-) -> tuple[Response, list[RecordedMessage]]:
-    """The gateway's answer to one send request, after any injected fault, and what it accepted.
+) -> tuple[Response, list[RecordedMessage], _Fault | None]:
+    """The gateway's answer to one send request, after any injected fault; what it accepted;
+    and the fault it applied.
 
     A delay fault sleeps before the message is recorded: like the real gateway, a client that
     gave up waiting cannot know whether its message went out.
@@ -348,7 +408,14 @@ def _answer_messaging(
     if fault is not None:
         time.sleep(fault.delay_seconds)
         if fault.http_status is not None:
-            return _text(f"Injected fault: HTTP {fault.http_status}", fault.http_status), []
+            status = fault.http_status
+            return _text(f"Injected fault: HTTP {status}", status), [], fault
+    response, accepted = _accept(state, api_key)
+    return response, accepted, fault
+
+
+def _accept(state: StandinState, api_key: str | None) -> tuple[Response, list[RecordedMessage]]:
+    """The answer to a send request that no fault stopped, and the messages it accepted."""
     given_key = request.headers.get("apiKey", "")
     if not given_key or (api_key is not None and given_key != api_key):
         return _json({"error": "The supplied authentication is invalid"}, 401), []
@@ -373,6 +440,12 @@ def _add_control_routes(app: Flask, state: StandinState, callback_url: str | Non
     def requests_made() -> Response:
         made = state.requests()
         return _json({"count": len(made), "requests": made})
+
+    @app.get("/_standin/duplicates")
+    def duplicates() -> Response:
+        found = state.duplicates()
+        extra = sum(d["times"] - 1 for d in found)
+        return _json({"count": len(found), "extra_messages": extra, "duplicates": found})
 
     @app.post("/_standin/reset")
     def reset() -> Response:
@@ -400,7 +473,7 @@ def _apply_faults(state: StandinState, body: Any) -> None:
     """Validate a faults request and register it; raises ValueError with a readable reason."""
     if not isinstance(body, dict) or not body:
         raise ValueError('expected a JSON object such as {"http_status": 500, "count": 2}')
-    unknown = set(body) - {"http_status", "delay_seconds", "count", "reject"}
+    unknown = set(body) - {"http_status", "delay_seconds", "count", "seconds", "reject"}
     if unknown:
         raise ValueError(f"unknown keys: {sorted(unknown)}")
     reject = body.get("reject", {})
@@ -419,11 +492,19 @@ def _apply_faults(state: StandinState, body: Any) -> None:
     count = body.get("count", 1)
     if not isinstance(count, int) or count < 1:
         raise ValueError("count must be a positive integer")
+    seconds = body.get("seconds")
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0
+    ):
+        raise ValueError("seconds must be a positive number")
+    if seconds is not None and "count" in body:
+        raise ValueError("give count (requests) or seconds (a window), not both")
+    if seconds is not None and http_status is None and not delay:
+        raise ValueError("seconds needs an http_status or a delay_seconds to apply")
     state.reject(reject)
     if http_status is not None or delay:
-        state.add_fault(
-            _Fault(http_status=http_status, delay_seconds=float(delay), remaining=count)
-        )
+        until = None if seconds is None else time.monotonic() + seconds
+        state.add_fault(_Fault(http_status, float(delay), count, until))
 
 
 def _deliver(state: StandinState, body: dict[str, Any], callback_url: str | None) -> Response:
