@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from flows.keywords import ACTIONS
 
 INSTANCE = Path(__file__).resolve().parent / "instance"
 
@@ -25,16 +28,28 @@ def _checked_quiet_hours(value: str) -> str:
 
 
 def _keywords(value: str) -> dict[str, tuple[str, ...]]:
-    """'start=SUIVI,CHECK;help=INFO' adds synonyms to the default SMS keywords."""
+    """'start=SUIVI,CHECK;help=INFO' adds synonyms to the default SMS keywords.
+
+    An unknown action fails at start-up: a misspelt `stpo=FIN` would otherwise leave FIN an
+    answer while the admin believes it opts out.
+    """
     table: dict[str, tuple[str, ...]] = {}
     for part in filter(None, (p.strip() for p in value.split(";"))):
-        action, _, words = part.partition("=")
-        table[action.strip()] = tuple(w.strip() for w in words.split(",") if w.strip())
+        action, _, words = (text.strip() for text in part.partition("="))
+        if action not in ACTIONS:
+            raise ValueError(f"SMS_KEYWORDS: '{action}' is not one of {', '.join(ACTIONS)}")
+        table[action] = tuple(w.strip() for w in words.split(",") if w.strip())
     return table
 
 
-@dataclass(frozen=True)
+SECRET_FIELDS = frozenset({"at_api_key", "secret_key", "webhook_token"})
+URL_FIELDS = frozenset({"database_url", "redis_url", "at_api_url"})
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
+    """The configuration; its repr hides secrets and URL passwords, since settings get logged."""
+
     database_url: str
     redis_url: str
     at_username: str
@@ -51,6 +66,18 @@ class Settings:
     at_batch_size: int
     at_timeout: float
     sms_keywords: dict[str, tuple[str, ...]]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={self._shown(f.name)!r}" for f in fields(self))
+        return f"Settings({shown})"
+
+    def _shown(self, name: str) -> object:
+        value = getattr(self, name)
+        if name in SECRET_FIELDS and value:
+            return "<hidden>"
+        if name in URL_FIELDS and value:
+            return without_password(value)
+        return value
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,6 +100,15 @@ class Settings:
             at_timeout=float(env.get("AT_TIMEOUT") or 10),
             sms_keywords=_keywords(env.get("SMS_KEYWORDS", "")),
         )
+
+
+def without_password(url: str) -> str:
+    """The URL with the password in its user part masked, for logs and reprs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _database_url(url: str | None) -> str:
