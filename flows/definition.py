@@ -65,6 +65,22 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """What a run chart follows per facility: numerator over denominator as a percent, or the
+    numerator alone as a count; `rules` names the run-chart rule set (supervision.runchart)."""
+
+    key: str
+    label: Text
+    """Short: it goes into supervisors' SMS."""
+    numerator: str
+    """The key of a number question."""
+    denominator: str | None = None
+    rules: Literal["anhoej", "ihi"] = "anhoej"
+    baseline: int = 12
+    """Points the median is taken from."""
+
+
+@dataclass(frozen=True)
 class Flow:
     key: str
     title: Text
@@ -73,6 +89,7 @@ class Flow:
     closing: Text = field(default_factory=dict)
     alerts: tuple[Alert, ...] = ()
     schedule: Schedule | None = None
+    indicators: tuple[Indicator, ...] = ()
 
     def question(self, key: str) -> Question:
         return next(q for q in self.questions if q.key == key)
