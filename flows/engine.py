@@ -22,7 +22,11 @@ BACK_CHOICE = "0"
 SUBMIT = "1"
 SKIP = ("", "-", ".")
 NUMBER = re.compile(r"-?[0-9]{1,9}")
-"""ASCII digits only (str.isdigit accepts '²', which int() refuses), and at most nine."""
+"""ASCII digits only, and at most nine (far inside answers.value_number, a BIGINT).
+
+str.isdigit accepts '²', which int() refuses, and int() reads '٣' and fullwidth digits, which
+no keypad here sends: all are "type a number", never an exception or a surprise value.
+"""
 
 
 @dataclass(frozen=True)
@@ -245,10 +249,10 @@ def _parse_choice(question: Question, entry: str) -> Answer | Invalid:
 
 def _parse_number(question: Question, entry: str, given: Mapping[str, Answer]) -> int | Invalid:
     digits = entry.replace(" ", "")
-    if not NUMBER.fullmatch(digits):
-        return Invalid("number")
-    value = int(digits)
     low, high = _bound(question.min, given), _bound(question.max, given)
+    if not NUMBER.fullmatch(digits) or (digits.startswith("-") and low is None):
+        return Invalid("number")  # a minus only where a minimum says what it may reach
+    value = int(digits)
     if low is not None and value < low:
         return Invalid("too_small", low)
     if high is not None and value > high:
