@@ -64,6 +64,12 @@ class Schedule:
     escalate_after: timedelta | None = None
 
 
+RUN_CHART_RULES = ("anhoej", "ihi")
+"""Anhøj & Olesen 2014 (the default) or Perla, Provost & Murray 2011: see supervision.runchart."""
+DEFAULT_BASELINE = 12
+"""Points an indicator's median is taken from unless it says `baseline: N`."""
+
+
 @dataclass(frozen=True)
 class Indicator:
     """What a run chart follows per facility: numerator over denominator as a percent, or the
@@ -76,8 +82,7 @@ class Indicator:
     """The key of a number question."""
     denominator: str | None = None
     rules: Literal["anhoej", "ihi"] = "anhoej"
-    baseline: int = 12
-    """Points the median is taken from."""
+    baseline: int = DEFAULT_BASELINE
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,14 @@ import yaml
 
 from flows import templates
 from flows.definition import (
+    DEFAULT_BASELINE,
     OPERATORS,
+    RUN_CHART_RULES,
     Alert,
     Choice,
     Condition,
     Flow,
+    Indicator,
     Question,
     Schedule,
     Text,
@@ -32,6 +35,7 @@ DURATION_PATTERN = re.compile(r"^(\d+)([dhm])$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PLACEHOLDERS = {"facility", "name", "phone", "period", "flow"}
 MAX_SOURCE_BYTES = 200_000
+MAX_INDICATOR_LABEL = 20
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,16 @@ class _Reader:
     # -- the flow -------------------------------------------------------------------------------
 
     def flow(self, root: Node) -> Flow | None:
-        allowed = {"key", "title", "languages", "questions", "alerts", "schedule", "closing"}
+        allowed = {
+            "key",
+            "title",
+            "languages",
+            "questions",
+            "alerts",
+            "schedule",
+            "closing",
+            "indicators",
+        }
         fields = self.mapping(root, "the flow", allowed)
         if fields is None:
             return None
@@ -214,9 +227,12 @@ class _Reader:
         )
         schedule = self.schedule(fields["schedule"]) if "schedule" in fields else None
         closing = self.text(fields["closing"], "closing") if "closing" in fields else {}
+        indicators = (
+            self.indicators(fields["indicators"], questions) if "indicators" in fields else ()
+        )
         if key is None or not questions:
             return None
-        return Flow(key, title, self.languages, questions, closing, alerts, schedule)
+        return Flow(key, title, self.languages, questions, closing, alerts, schedule, indicators)
 
     def language_list(self, node: Node | None) -> tuple[str, ...]:
         if node is None:
@@ -386,6 +402,61 @@ class _Reader:
         text = self.template(fields["text"], "alert text", allowed)
         urgent = self.boolean(fields["urgent"], "urgent") if "urgent" in fields else False
         return Alert(when, "supervisor", text, bool(urgent))
+
+    def indicators(self, node: Node, questions: tuple[Question, ...]) -> tuple[Indicator, ...]:
+        found: list[Indicator] = []
+        for item in self.sequence(node, "indicators"):
+            indicator = self.indicator(item, {q.key for q in questions if q.type == "number"})
+            if indicator is not None and any(i.key == indicator.key for i in found):
+                self.error(item, f"the indicator key '{indicator.key}' is used twice")
+            elif indicator is not None:
+                found.append(indicator)
+        return tuple(found)
+
+    def indicator(self, node: Node, numbers: set[str]) -> Indicator | None:
+        """An indicator; its label is short because it goes into supervisors' SMS."""
+        allowed = {"key", "label", "numerator", "denominator", "rules", "baseline"}
+        fields = self.mapping(node, "an indicator", allowed)
+        if fields is None:
+            return None
+        if not {"key", "label", "numerator"} <= fields.keys():
+            self.error(node, "an indicator needs a 'key', a 'label' and a 'numerator'")
+            return None
+        key = self.key(fields["key"], "indicator key")
+        label = self.text(fields["label"], "indicator label")
+        for lang, value in label.items():
+            if len(value) > MAX_INDICATOR_LABEL:
+                where = _language_node(fields["label"], lang)
+                self.error(where, f"indicator label ({lang}) is longer than {MAX_INDICATOR_LABEL}")
+        numerator = self.number_question(fields["numerator"], "numerator", numbers)
+        denominator = (
+            self.number_question(fields["denominator"], "denominator", numbers)
+            if "denominator" in fields
+            else None
+        )
+        if denominator is not None and denominator == numerator:
+            self.error(fields["denominator"], "the denominator must differ from the numerator")
+        rules = self.scalar(fields["rules"], "rules") if "rules" in fields else "anhoej"
+        if rules not in RUN_CHART_RULES:
+            self.error(fields["rules"], "rules must be anhoej or ihi")
+        baseline = (
+            self.integer(fields["baseline"], "baseline")
+            if "baseline" in fields
+            else DEFAULT_BASELINE
+        )
+        if baseline is not None and baseline < 1:
+            self.error(fields["baseline"], "baseline must be at least 1")
+            baseline = None
+        if key is None or numerator is None or rules not in RUN_CHART_RULES or baseline is None:
+            return None
+        return Indicator(key, label, numerator, denominator, rules, baseline)
+
+    def number_question(self, node: Node, what: str, numbers: set[str]) -> str | None:
+        value = self.scalar(node, what)
+        if value is not None and value not in numbers:
+            self.error(node, f"{what} '{value}' is not a number question")
+            return None
+        return value
 
     def schedule(self, node: Node) -> Schedule | None:
         allowed = {"every", "opens", "per", "roles", "remind_after", "escalate_after"}

@@ -24,9 +24,8 @@ from fractions import Fraction
 from numbers import Rational
 from typing import Literal
 
-RULE_SETS = ("anhoej", "ihi")
-DEFAULT_BASELINE = 12
-"""Points the median is taken from, unless the indicator says `baseline: N`."""
+from flows.definition import DEFAULT_BASELINE
+
 MIN_USEFUL = 10
 """Below this many useful points the Anhøj tests say nothing (and the runs table starts here)."""
 SHIFT = 6

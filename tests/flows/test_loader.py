@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from flows.definition import Condition, Flow
+from flows.definition import Condition, Flow, Indicator
 from flows.loader import FlowError, load_flow
 
 
@@ -884,3 +884,101 @@ def test_a_text_missing_in_a_language_falls_back_to_the_first_language():
     assert flow.text({"fr": "Combien ?", "bm": ""}, "bm") == "Combien ?"
     assert flow.text({"fr": "Oui", "bm": "Awɔ"}, "en") == "Oui"
     assert flow.text({}, "fr") == ""
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+# MEETING plus two number questions and a text one; `indicators:` starts on line 16.
+COUNTS = MEETING_FILE + lines(
+    "  - key: due",
+    "    type: number",
+    "  - key: done",
+    "    type: number",
+    "  - key: note",
+    "    type: text",
+)
+
+
+def test_an_indicator_names_its_number_questions_rule_set_and_baseline():
+    source = COUNTS + lines(
+        "indicators:",
+        "  - key: anc4",
+        "    label: {fr: CPN4, bm: CPN4}",
+        "    numerator: done",
+        "    denominator: due",
+        "    rules: ihi",
+        "    baseline: 8",
+    )
+    [indicator] = load(source).indicators
+    assert indicator == Indicator("anc4", {"fr": "CPN4", "bm": "CPN4"}, "done", "due", "ihi", 8)
+
+
+def test_an_indicator_without_a_denominator_is_a_count_on_anhoej_rules_over_twelve_points():
+    source = COUNTS + lines("indicators:", "  - {key: births, label: Naissances, numerator: done}")
+    [indicator] = load(source).indicators
+    assert indicator == Indicator("births", {"fr": "Naissances"}, "done", None, "anhoej", 12)
+
+
+def test_a_flow_without_indicators_has_none():
+    assert load(COUNTS).indicators == ()
+
+
+def test_an_indicator_counts_only_number_questions():
+    source = COUNTS + lines(
+        "indicators:",
+        "  - key: a",
+        "    label: A",
+        "    numerator: note",
+        "    denominator: met",
+        "  - {key: b, label: B, numerator: nowhere}",
+    )
+    assert problems(source) == [
+        "f.yaml:19: numerator 'note' is not a number question",
+        "f.yaml:20: denominator 'met' is not a number question",
+        "f.yaml:21: numerator 'nowhere' is not a number question",
+    ]
+
+
+def test_an_indicator_rejects_a_bad_rule_set_baseline_or_denominator():
+    source = COUNTS + lines(
+        "indicators:",
+        "  - key: a",
+        "    label: A",
+        "    numerator: done",
+        "    denominator: done",
+        "    rules: western_electric",
+        "    baseline: 0",
+    )
+    assert problems(source) == [
+        "f.yaml:20: the denominator must differ from the numerator",
+        "f.yaml:21: rules must be anhoej or ihi",
+        "f.yaml:22: baseline must be at least 1",
+    ]
+
+
+def test_an_indicator_label_is_short_enough_for_sms_in_every_language():
+    source = COUNTS + lines(
+        "indicators:",
+        "  - key: a",
+        "    label:",
+        "      fr: CPN4",
+        "      bm: Musokɔnɔmaw ka taa dɔgɔtɔrɔso la",
+        "    numerator: done",
+    )
+    assert problems(source) == ["f.yaml:20: indicator label (bm) is longer than 20"]
+
+
+def test_indicator_keys_fields_and_shape_are_checked():
+    source = COUNTS + lines(
+        "indicators:",
+        "  - {key: a, label: A, numerator: done}",
+        "  - {key: a, label: B, numerator: due}",
+        "  - {key: c, numerator: due}",
+        "  - {key: d, label: D, numerator: due, colour: red}",
+    )
+    assert problems(source) == [
+        "f.yaml:18: the indicator key 'a' is used twice",
+        "f.yaml:19: an indicator needs a 'key', a 'label' and a 'numerator'",
+        "f.yaml:20: an indicator: unknown field 'colour' (expected one of: baseline, "
+        "denominator, key, label, numerator, rules)",
+    ]
