@@ -1,8 +1,10 @@
 """Specification for supervision.indicators: points from answers, gaps where there is no point."""
 
 from fractions import Fraction
+from pathlib import Path
 
 from flows.definition import Indicator
+from flows.loader import load_flow
 from supervision.indicators import Point, Row, analysis, points, signals_in
 from supervision.runchart import Signal
 
@@ -86,3 +88,11 @@ def test_a_digest_reports_the_signals_that_reach_its_period():
     assert signals_in(COUNT, series, "2026-W16") == (long_run,)
     assert signals_in(COUNT, series, "2026-W22") == ()  # the run ended: history, not news
     assert signals_in(COUNT, series, "2026-W30") == ()  # no point that week
+
+
+def test_the_default_weekly_check_in_charts_the_share_given_the_good_practice():
+    flow = load_flow(Path("flows/weekly_qi.yaml").read_text(encoding="utf-8"))
+    [indicator] = flow.indicators
+    answers = {"met": "yes", "denominator": "40", "numerator": "30", "comment": "RAS"}
+    [point] = points(indicator, [Row("KAT01", "2026-W49", answers)])["KAT01"]
+    assert (point.value, indicator.rules, indicator.baseline) == (75, "anhoej", 12)
