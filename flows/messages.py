@@ -95,6 +95,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Service indisponible. Réessayez dans quelques minutes.",
         "bm": "Baara tɛ taa sisan. Aw ye segin a kan sɔɔni.",
     },
+    # Supervisors' SMS (supervision/texts.py composes them within two segments). {title} is
+    # what the SMS is about ("QI S49", "QI S49 Kati"), {n} a count or "x/y".
+    "supervision.escalation": {
+        "fr": "{title}: {n} CSCom sans réponse:",
+        "bm": "{title}: CSCom {n} ma jaabi ci:",
+    },
+    "supervision.reported": {"fr": "{title}: {n} ont répondu", "bm": "{title}: {n} ye jaabi ci"},
+    "supervision.missing": {"fr": "Manquants:", "bm": "Jaabi ma na:"},
+    "supervision.alerts": {"fr": "Alertes:", "bm": "Lasɔmini:"},
+    "supervision.signals": {"fr": "Signaux:", "bm": "Taamaseere:"},
+    "supervision.more": {"fr": "+{n} autres", "bm": "+{n} wɛrɛ"},
+    "supervision.hint.missing": {
+        "fr": "MANQUANTS pour la liste",
+        "bm": "MANQUANTS ci ka u bɛɛ sɔrɔ",
+    },
+    "supervision.hint.detail": {
+        "fr": "DETAIL code pour un CSCom",
+        "bm": "DETAIL kode ci ka CSCom kunnafoni sɔrɔ",
+    },
+    "supervision.signal.up": {"fr": "hausse durable", "bm": "a yɛlɛnna"},
+    "supervision.signal.down": {"fr": "baisse durable", "bm": "a jiginna"},
+    "supervision.signal.trend_up": {"fr": "hausse continue", "bm": "a bɛ yɛlɛn"},
+    "supervision.signal.trend_down": {"fr": "baisse continue", "bm": "a bɛ jigin"},
+    "supervision.signal.few_crossings": {"fr": "peu de croisements", "bm": "cɛtigɛli ka dɔgɔ"},
+    "supervision.signal.many_crossings": {
+        "fr": "trop de croisements",
+        "bm": "cɛtigɛli ka ca kojugu",
+    },
 }
 
 
