@@ -28,7 +28,7 @@ ITEM_LIMIT = 40
 
 
 @dataclass(frozen=True)
-class Alert:
+class WeekAlert:
     """An alert of the week: the CSCom's code and a short reason (e.g. "pas de réunion")."""
 
     code: str
@@ -37,7 +37,7 @@ class Alert:
 
 
 @dataclass(frozen=True)
-class Signal:
+class WeekSignal:
     """A run-chart signal of the week: the CSCom, the indicator's label per language, and the
     signal's short name as its message key (``supervision.runchart.Signal.short``)."""
 
@@ -53,8 +53,8 @@ class DistrictWeek:
     district: str
     expected: tuple[str, ...]
     reported: tuple[str, ...]
-    alerts: tuple[Alert, ...] = ()
-    signals: tuple[Signal, ...] = ()
+    alerts: tuple[WeekAlert, ...] = ()
+    signals: tuple[WeekSignal, ...] = ()
     """In order of importance: the first is shown first when not all fit."""
 
     @property
@@ -80,7 +80,7 @@ def escalation_text(subject: str, missing: Sequence[str], language: str) -> str:
     codes = sorted(set(missing))
     head = say("supervision.escalation", language, title=_clip(subject, TITLE_LIMIT), n=len(codes))
     section = _Section("", [_clip(code, CODE_LIMIT) for code in codes], " ")
-    return _compose(head, [section], language, lambda shown: "")
+    return _compose(head, " ", [section], language, lambda shown: "")
 
 
 def digest_text(subject: str, week: DistrictWeek, language: str) -> str:
@@ -116,7 +116,7 @@ def digest_text(subject: str, week: DistrictWeek, language: str) -> str:
             return say("supervision.hint.detail", language)
         return ""
 
-    return _compose(head, sections, language, hint)
+    return _compose(head, ". ", sections, language, hint)
 
 
 def regional_text(subject: str, region: str, weeks: Sequence[DistrictWeek], language: str) -> str:
@@ -143,7 +143,11 @@ def regional_text(subject: str, region: str, weeks: Sequence[DistrictWeek], lang
     hint_text = say("supervision.hint.missing", language)
     section = _Section("", districts, ", ")
     return _compose(
-        head, [section], language, lambda shown: hint_text if shown[0] < len(districts) else ""
+        head,
+        ". ",
+        [section],
+        language,
+        lambda shown: hint_text if shown[0] < len(districts) else "",
     )
 
 
@@ -154,28 +158,38 @@ class _Section:
     separator: str = " "
 
     def render(self, count: int, more: Callable[[int], str]) -> str:
-        """`count` items, then "+N autres"; with none shown a labelled section gives its total."""
-        rest = len(self.items) - count
-        if not self.items or (count == 0 and not self.label):
+        """The label, the first `count` items, then "+N autres" for the rest; "" when empty."""
+        if not self.items:
             return ""
-        if count == 0:
-            return f"{self.label} {rest}"
-        body = self.separator.join(self.items[:count])
-        text = f"{self.label} {body}" if self.label else body
-        return f"{text} {more(rest)}" if rest else text
+        rest = more(len(self.items) - count) if count < len(self.items) else ""
+        shown = self.separator.join(self.items[:count])
+        return " ".join(part for part in (self.label, shown, rest) if part)
 
 
 def _compose(
-    head: str, sections: list[_Section], language: str, hint: Callable[[list[int]], str]
+    head: str,
+    glue: str,
+    sections: list[_Section],
+    language: str,
+    hint: Callable[[list[int]], str],
 ) -> str:
     """The longest text within budget: everything if it fits, else items added one by one.
 
     A first pass gives every section its first item (every kind of news shows), a second fills
     what room is left in order of importance; a section stops at its first item that does not
-    fit, so "+N" always counts the items after those shown.
+    fit, so "+N" always counts the items after those shown. `glue` joins the head to the rest.
     """
-    everything = [len(section.items) for section in sections]
-    full = _render(head, sections, everything, language, "")
+
+    def more(rest: int) -> str:
+        return say("supervision.more", language, n=rest)
+
+    def render(shown: list[int], hint_text: str) -> str:
+        pairs = zip(sections, shown, strict=True)
+        parts = [text for section, count in pairs if (text := section.render(count, more))]
+        text = head + glue + ". ".join(parts) if parts else head
+        return _gsm7(f"{text}. {hint_text}" if hint_text else text)
+
+    full = render([len(section.items) for section in sections], "")
     if _fits(full):
         return full
     shown = [0] * len(sections)
@@ -183,20 +197,10 @@ def _compose(
         for index, section in enumerate(sections):
             while shown[index] < len(section.items) and (limit is None or shown[index] < limit):
                 shown[index] += 1
-                if not _fits(_render(head, sections, shown, language, hint(shown))):
+                if not _fits(render(shown, hint(shown))):
                     shown[index] -= 1
                     break
-    return _render(head, sections, shown, language, hint(shown))
-
-
-def _render(head: str, sections: list[_Section], shown: list[int], language: str, hint: str) -> str:
-    def more(rest: int) -> str:
-        return say("supervision.more", language, n=rest)
-
-    rendered = (section.render(count, more) for section, count in zip(sections, shown, strict=True))
-    parts = [part for part in rendered if part]
-    text = head + (" " if head.endswith(":") else ". ") + ". ".join(parts) if parts else head
-    return gsm7(f"{text}. {hint}" if hint else text)
+    return render(shown, hint(shown))
 
 
 def _fits(text: str) -> bool:
@@ -204,7 +208,7 @@ def _fits(text: str) -> bool:
     return cost.encoding == GSM7 and cost.segments <= MAX_SEGMENTS
 
 
-def gsm7(text: str) -> str:
+def _gsm7(text: str) -> str:
     """The text in GSM-7 letters whatever its language: transliterated, the rest as '?'."""
     return "".join(char if is_gsm7(char) else "?" for char in to_gsm7(text))
 

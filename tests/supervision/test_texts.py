@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from flows.smstext import GSM7, sms_cost
 from supervision.texts import (
-    Alert,
     DistrictWeek,
-    Signal,
+    WeekAlert,
+    WeekSignal,
     digest_text,
     escalation_text,
     regional_text,
@@ -21,8 +21,11 @@ KATI = DistrictWeek(
     "Kati",
     expected=tuple(f"KAT{i:02d}" for i in range(1, 21)),
     reported=tuple(f"KAT{i:02d}" for i in range(1, 19)),
-    alerts=(Alert("KAT05", "pas de réunion"), Alert("KAT09", "appui CSRef demandé", urgent=True)),
-    signals=(Signal("KAT01", PRACTICE, "supervision.signal.up"),),
+    alerts=(
+        WeekAlert("KAT05", "pas de réunion"),
+        WeekAlert("KAT09", "appui CSRef demandé", urgent=True),
+    ),
+    signals=(WeekSignal("KAT01", PRACTICE, "supervision.signal.up"),),
 )
 
 
@@ -77,7 +80,9 @@ def test_a_long_missing_list_is_counted_and_the_hint_names_manquants():
 
 
 def test_when_only_alerts_or_signals_are_cut_the_hint_names_detail():
-    alerts = tuple(Alert(f"KAT{i:02d}", "pas de réunion QI cette semaine") for i in range(1, 30))
+    alerts = tuple(
+        WeekAlert(f"KAT{i:02d}", "pas de réunion QI cette semaine") for i in range(1, 30)
+    )
     week = DistrictWeek("Kati", expected=("KAT01",), reported=(), alerts=alerts)
     text = digest_text("QI S49", week, "fr")
     assert within_budget(text)
@@ -86,12 +91,28 @@ def test_when_only_alerts_or_signals_are_cut_the_hint_names_detail():
     assert text.endswith(". DETAIL code pour un CSCom")
 
 
-def test_a_section_with_no_room_for_its_items_gives_its_total():
-    signals = tuple(Signal(f"KAT{i:03d}", PRACTICE, "supervision.signal.down") for i in range(40))
+def test_every_section_keeps_its_first_item_before_the_missing_list_fills_the_rest():
+    signals = tuple(
+        WeekSignal(f"KAT{i:03d}", PRACTICE, "supervision.signal.down") for i in range(40)
+    )
     week = DistrictWeek("Kati", codes(80), (), KATI.alerts, signals)
     text = digest_text("QI S49", week, "fr")
     assert within_budget(text)
     assert "Signaux: KAT000 Bonne pratique baisse durable +39 autres" in text
+
+
+def test_a_section_with_no_room_for_even_one_item_is_counted():
+    # Extension characters ({ [ €) take two septets each: the first signal no longer fits.
+    week = DistrictWeek(
+        "{" * 30,
+        expected=("{" * 20,),
+        reported=(),
+        alerts=(WeekAlert("A", "€" * 60),),
+        signals=(WeekSignal("B", {"fr": "€" * 30}, "supervision.signal.up"),),
+    )
+    text = digest_text("[" * 30, week, "fr")
+    assert within_budget(text)
+    assert text.endswith(". Signaux: +1 autres. DETAIL code pour un CSCom")
 
 
 def test_names_and_long_texts_are_clipped_so_one_cannot_crowd_out_the_rest():
@@ -99,7 +120,7 @@ def test_names_and_long_texts_are_clipped_so_one_cannot_crowd_out_the_rest():
         "District sanitaire de la commune VI de Bamako",
         expected=("A",),
         reported=(),
-        alerts=(Alert("A", "x" * 200),),
+        alerts=(WeekAlert("A", "x" * 200),),
     )
     text = digest_text("QI S49", week, "fr")
     assert text.startswith("QI S49 District sanitaire de la: 0/1 ont répondu")
@@ -107,7 +128,7 @@ def test_names_and_long_texts_are_clipped_so_one_cannot_crowd_out_the_rest():
 
 
 def test_characters_outside_gsm7_never_switch_the_digest_to_ucs2():
-    week = DistrictWeek("Ségou", ("A",), (), (Alert("A", "rupture de fûts 🚨"),))
+    week = DistrictWeek("Ségou", ("A",), (), (WeekAlert("A", "rupture de fûts 🚨"),))
     text = digest_text("QI S49", week, "fr")
     assert text.endswith("Alertes: A rupture de futs ?")
     assert sms_cost(text).encoding == GSM7
@@ -118,7 +139,7 @@ def test_an_indicator_label_missing_in_a_language_falls_back_to_french():
         "Kati",
         ("A",),
         ("A",),
-        signals=(Signal("A", {"fr": "CPN4"}, "supervision.signal.trend_up"),),
+        signals=(WeekSignal("A", {"fr": "CPN4"}, "supervision.signal.trend_up"),),
     )
     assert digest_text("QI S49", week, "bm").endswith("Taamaseere: A CPN4 a bè yèlèn")
 
@@ -173,11 +194,11 @@ def test_a_regional_roll_up_of_many_districts_is_cut_with_a_hint():
 names = st.text(max_size=60)
 code_lists = st.lists(st.text(min_size=1, max_size=20), max_size=80)
 alerts = st.lists(
-    st.builds(Alert, st.text(max_size=20), st.text(max_size=120), st.booleans()), max_size=30
+    st.builds(WeekAlert, st.text(max_size=20), st.text(max_size=120), st.booleans()), max_size=30
 )
 signals = st.lists(
     st.builds(
-        Signal,
+        WeekSignal,
         st.text(max_size=20),
         st.fixed_dictionaries({"fr": st.text(max_size=30), "bm": st.text(max_size=30)}),
         st.sampled_from(
