@@ -15,6 +15,11 @@ from fractions import Fraction
 
 from flows.definition import Indicator
 from supervision.runchart import Analysis, Signal, analyse
+from supervision.texts import WeekSignal
+
+IMPORTANCE = ("long_run", "shift", "trend", "few_crossings", "few_runs", "many_runs")
+"""Which signal a digest names when one facility's chart shows several: a run or a trend says
+which way the indicator went, the runs tests only that something changed."""
 
 Answers = Mapping[str, object]
 """A check-in's answers by question key, as stored (numbers as text or int)."""
@@ -85,6 +90,20 @@ def signals_in(indicator: Indicator, series: Sequence[Point], period: str) -> tu
         return ()
     found = analysis(indicator, series).signals
     return tuple(s for s in found if min(s.points) <= where[0] <= max(s.points))
+
+
+def week_signals(
+    indicator: Indicator, series: Mapping[str, Sequence[Point]], period: str
+) -> list[WeekSignal]:
+    """The digest's signal lines for one indicator: one per facility with a signal reaching
+    `period` (its most telling one), runs and trends first, then by facility code."""
+    found = []
+    for facility, points_of_facility in series.items():
+        signals = signals_in(indicator, points_of_facility, period)
+        if signals:
+            top = min(signals, key=lambda s: IMPORTANCE.index(s.rule))
+            found.append((IMPORTANCE.index(top.rule), facility, top))
+    return [WeekSignal(facility, indicator.label, top.short) for _, facility, top in sorted(found)]
 
 
 def _numbers(indicator: Indicator, answers: Answers) -> tuple[int, int | None] | None:

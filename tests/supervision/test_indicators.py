@@ -5,8 +5,9 @@ from pathlib import Path
 
 from flows.definition import Indicator
 from flows.loader import load_flow
-from supervision.indicators import Point, Row, analysis, points, signals_in
+from supervision.indicators import Point, Row, analysis, points, signals_in, week_signals
 from supervision.runchart import Signal
+from supervision.texts import WeekSignal
 
 RATIO = Indicator("anc4", {"fr": "CPN4"}, numerator="done", denominator="due")
 COUNT = Indicator("births", {"fr": "Accouchements"}, numerator="births")
@@ -96,3 +97,18 @@ def test_the_default_weekly_check_in_charts_the_share_given_the_good_practice():
     answers = {"met": "yes", "denominator": "40", "numerator": "30", "comment": "RAS"}
     [point] = points(indicator, [Row("KAT01", "2026-W49", answers)])["KAT01"]
     assert (point.value, indicator.rules, indicator.baseline) == (75, "anhoej", 12)
+
+
+def test_the_digest_names_one_signal_per_facility_runs_and_trends_first():
+    shifted = weekly([4, 6] * 6 + [1] * 8)  # a long run down in weeks 13-20
+    stepped = weekly(list(range(1, 13)) + [13] * 8)  # few crossings, weeks 1-20
+    calm = weekly([4, 6] * 10)
+    series = {"KAT03": stepped, "KAT02": calm, "KAT01": shifted}
+    assert {s.rule for s in signals_in(COUNT, stepped, "2026-W20")} == {
+        "long_run",
+        "few_crossings",
+    }
+    assert week_signals(COUNT, series, "2026-W20") == [
+        WeekSignal("KAT01", COUNT.label, "supervision.signal.down"),
+        WeekSignal("KAT03", COUNT.label, "supervision.signal.up"),
+    ]
