@@ -41,6 +41,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.at_timeout,
     )
 
+    from services.sms_steps import SmsSteps
+    from services.ussd_steps import UssdSteps
+
+    app.extensions["ussd_steps"] = UssdSteps(settings)
+    app.extensions["sms_steps"] = SmsSteps(settings)
+
     from webhooks import delivery, health, sms, ussd
 
     app.register_blueprint(ussd.bp)

@@ -8,7 +8,6 @@ answers when the person confirms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,21 +15,15 @@ import sqlalchemy as sa
 from config import Settings
 from flows import engine
 from flows.engine import Outcome
-from flows.lint import outgoing
 from flows.messages import say
 from flows.render import compact_error_text, menu_text, screen_text
-from models import Checkin, OutboundMessage, Session, Worker, db
+from models import Checkin, Session, Worker, db
 from services import checkins
-from services.alerts import queue_alerts
 from services.flow_store import definition
+from services.reply import Reply, make_reply
+from services.submissions import Submitter, record
 
 RESUME, MENU, FLOW = "resume", "menu", "flow"
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    end: bool
 
 
 class Conversation:
@@ -42,8 +35,8 @@ class Conversation:
         self.worker: Worker = session.worker
         self.language = self.worker.language
         self.now = now
-        self.queued: list[OutboundMessage] = []
-        """Messages this step wrote to the outbox: the caller dispatches them after commit."""
+        self.messages = 0
+        """Outbox rows this step wrote: the caller nudges the outbox after its commit."""
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -108,9 +101,9 @@ class Conversation:
         outcome = advance_in_flow(self.session.state, entry)
         if outcome is None:
             return self._choose()
-        if outcome.submitted:
+        if outcome.submission is not None:
             flow = definition(self.session.state["version"])
-            return self._submit(flow, outcome.state, self.session.checkin)
+            return self._submit(flow, outcome.submission, self.session.checkin)
         reply, self.session.state = shown(self.settings, self.session.state, outcome, self.language)
         return reply
 
@@ -126,7 +119,7 @@ class Conversation:
             return self.end(compact_error_text(flow, result, self.language))
         checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
         self.session.checkin = checkin
-        return self._submit(flow, result, checkin)
+        return self._submit(flow, engine.submission(flow, result), checkin)
 
     def _options(self) -> tuple[list[checkins.Option], list[checkins.Option]]:
         """Every flow the worker may answer now, and those not yet completed."""
@@ -142,27 +135,19 @@ class Conversation:
             return self.end(self._already_done(done.checkin))
         return self.end(say("nothing_open", self.language))
 
-    def _submit(self, flow, state: engine.State, checkin: Checkin) -> Reply:
-        final = engine.answers(flow, state)
+    def _submit(self, flow, submission: engine.Submission, checkin: Checkin) -> Reply:
         if self.session.id is None:  # a new USSD session confirming in its first, prefilled step
             db.session.add(self.session)
             db.session.flush()
-        stored = checkins.submit(
-            db.session.connection(),
-            checkin.id,
-            flow,
-            final,
-            dict(state.raw),
-            self.worker.id,
-            self.session.id,
-            self.session.channel,
-            self.now,
+        by = Submitter(self.worker.id, self.session.id, self.session.channel)
+        recorded = record(
+            db.session.connection(), self.settings, flow, checkin.id, submission, by, self.now
         )
         db.session.expire(checkin)  # completed by this person or, if not stored, by a colleague
-        if not stored:
+        if not recorded.stored:
             return self.end(self._already_done(checkin))
         self.session.status = "submitted"
-        self.queued += queue_alerts(self.settings, checkin, flow, final, self.worker, self.now)
+        self.messages += recorded.alerts
         return self.end(closing_text(flow, self.language))
 
     # -- helpers --------------------------------------------------------------------------------
@@ -265,8 +250,3 @@ def shown(settings: Settings, state: dict, outcome: Outcome, language: str) -> t
 
 def closing_text(flow, language: str) -> str:
     return screen_text(flow, engine.Screen("closing"), language)
-
-
-def make_reply(settings: Settings, text: str, language: str, end: bool) -> Reply:
-    """Every text for a person leaves through here, spelt for the language's SMS and USSD."""
-    return Reply(outgoing(text, language, settings.transliterate), end=end)

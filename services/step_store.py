@@ -72,13 +72,30 @@ class StoredStep:
     worker_active: bool
     language: str
 
-    def belongs_to(self, phone: str) -> bool:
-        return self.phone == phone and self.worker_active
+    @property
+    def ended(self) -> bool:
+        return self.status != "active"
 
 
-def load(connection: sa.Connection, gateway_session_id: str) -> StoredStep | None:
-    row = connection.execute(_LOAD, {"gateway_session_id": gateway_session_id}).first()
+_LOCKED_LOAD = _LOAD.with_for_update(of=_sessions)
+
+
+def load(
+    connection: sa.Connection, gateway_session_id: str, lock: bool = False
+) -> StoredStep | None:
+    """The session's row and its owner; `lock` holds the row until the caller's commit."""
+    query = _LOCKED_LOAD if lock else _LOAD
+    row = connection.execute(query, {"gateway_session_id": gateway_session_id}).first()
     return None if row is None else StoredStep(*row)
+
+
+def new_input(handled: str, text: str) -> str | None:
+    """What the person typed since the last step: the gateway sends everything, `*`-joined."""
+    if not handled:
+        return text
+    if not text.startswith(handled + "*"):
+        return None
+    return text[len(handled) + 1 :]
 
 
 def save(

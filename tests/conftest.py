@@ -162,3 +162,11 @@ def run_worker(app: Flask, redis: Redis):
         assert not errors, "\n".join(errors)
 
     return run
+
+
+@pytest.fixture
+def unreachable_database() -> Iterator[FlaskClient]:
+    """A client of an app whose database does not answer (nothing listens on its port)."""
+    app = create_app(_settings("postgresql+psycopg://postgres@127.0.0.1:9/down?connect_timeout=1"))
+    app.config["TESTING"] = True
+    yield app.test_client()

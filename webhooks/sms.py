@@ -1,66 +1,61 @@
-"""Inbound SMS from the gateway.
+"""The inbound SMS webhook: parse the gateway's form, hand it to services/sms_steps.py, answer.
 
-The inbound message is stored (unique on the gateway's id) in the same transaction as
-everything it causes, so a retried callback changes nothing; replies are outbox rows,
-dispatched to the queue only after the commit.
+The gateway retries a callback that fails, for as long as it fails: so 503 only when nothing
+could be stored (the database is unreachable), to be retried later; any other failure while
+handling a message keeps the message (with an apology to its sender), is logged with its
+traceback, and answers 200, since a retry would fail the same way.
 """
 
 from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from flows.smstext import sms_cost
-from models import InboundMessage, Worker, db
+from models import db
 from models.base import utcnow
-from models.phone import InvalidPhone, normalise_phone
-from services.sms import SmsReceiver
+from services.sms_steps import Inbound, SmsSteps
 from webhooks.gateway import form_field, require_token
-from workers.outbox import dispatch
+from workers.outbox import nudge
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
 bp.before_request(require_token)
 
 MAX_SMS_TEXT = 5_000
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What the database raises when it cannot be reached, as opposed to refusing what we sent."""
 
 
 @bp.post("/sms/incoming")
 def incoming() -> Response:
-    gateway_id = form_field("id", 100)
-    sender = form_field("from", 32)
-    text = form_field("text", MAX_SMS_TEXT)
-    try:
-        phone = normalise_phone(sender)
-    except InvalidPhone:
-        phone = sender  # short codes and alphanumeric senders: stored, never answered
-    worker = db.session.scalar(sa.select(Worker).where(Worker.phone == phone))
-    cost = sms_cost(text)
-    inbound = InboundMessage(
-        gateway_id=gateway_id,
-        phone=phone,
+    message = Inbound(
+        gateway_id=form_field("id", 100),
+        sender=form_field("from", 32),
+        text=form_field("text", MAX_SMS_TEXT),
         to=form_field("to", 32, required=False),
-        text=text,
         link_id=form_field("linkId", 100, required=False) or None,
         network_code=form_field("networkCode", 16, required=False) or None,
-        gateway_date=form_field("date", 40, required=False) or None,
-        worker_id=worker.id if worker else None,
-        encoding=cost.encoding,
-        segments=cost.segments,
+        date=form_field("date", 40, required=False) or None,
     )
+    steps: SmsSteps = current_app.extensions["sms_steps"]
     try:
-        with db.session.begin_nested():
-            db.session.add(inbound)
-    except IntegrityError:
+        received = steps.receive(message, utcnow())
+    except UNREACHABLE:
         db.session.rollback()
-        return Response("duplicate\n", mimetype="text/plain")
-    receiver = SmsReceiver(current_app.config["SETTINGS"], utcnow())
-    if phone.startswith("+"):
-        receiver.receive(inbound, worker)
-    db.session.commit()
-    if receiver.queued:
-        dispatch(current_app.extensions["redis"])
-    return Response("OK\n", mimetype="text/plain")
+        log.exception(
+            "sms: database unavailable; message %s left to the gateway's retry", message.gateway_id
+        )
+        return Response("database unavailable, retry later\n", 503, mimetype="text/plain")
+    except Exception:
+        db.session.rollback()
+        log.exception(
+            "sms: handling message %s (%d characters) failed; keeping it",
+            message.gateway_id,
+            len(message.text),
+        )
+        received = steps.keep(message, utcnow())
+    if received.messages:
+        nudge(current_app.extensions["redis"])
+    return Response("duplicate\n" if received.duplicate else "OK\n", mimetype="text/plain")

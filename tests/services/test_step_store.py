@@ -37,8 +37,7 @@ def test_load_reads_the_session_and_whose_it_is(stored):
     assert (stored.status, stored.last_input, stored.last_reply) == ("active", "1", "Combien ?")
     assert stored.state == {"stage": "flow", "answers": {}}
     assert (stored.phone, stored.language) == ("+22370000011", "fr")
-    assert stored.belongs_to("+22370000011")
-    assert not stored.belongs_to("+22370000012")
+    assert stored.worker_active and not stored.ended
 
 
 def test_load_finds_nothing_for_an_unknown_or_sms_session(stored):
@@ -48,6 +47,14 @@ def test_load_finds_nothing_for_an_unknown_or_sms_session(stored):
     db.session.commit()
     with db.engine.begin() as connection:
         assert step_store.load(connection, "ATUid_1") is None
+
+
+def test_new_input_is_what_the_gateway_added_since_the_last_step():
+    assert step_store.new_input("", "1") == "1"
+    assert step_store.new_input("1*6", "1*6*2") == "2"
+    assert step_store.new_input("1*6", "1*6*a*b") == "a*b"
+    assert step_store.new_input("1*6", "1*62") is None
+    assert step_store.new_input("1*6", "2*6*2") is None
 
 
 def test_save_stores_the_next_step(stored):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
-from models import Answer, Checkin, InboundMessage, OutboundMessage, Worker, db
+from models import Answer, Checkin, InboundMessage, OutboundMessage, Session, Worker, db
+from services.conversation import Conversation
 from services.demo import seed_demo
 
 FOCAL_POINT = "+22370000011"  # Fatoumata, French, CSCom Malibougou
@@ -228,3 +231,60 @@ def test_a_failure_keeps_its_reason(client, sent_message):
 def test_a_report_for_an_unknown_message_is_acknowledged(client, sent_message):
     assert report(client, "Success", gateway_id="ATXid_never_sent") == 200
     assert status_of(sent_message) == ("sent", None)
+
+
+# -- one person's messages, and failures --------------------------------------------------------
+
+
+def test_qi_during_a_checkin_offers_to_continue_it(seeded, sms):
+    sms("QI")
+    sms("1")
+    sms("6")
+    sms("QI")
+    assert replies()[-1] == (
+        "Vous avez un suivi en cours (Suivi QI de la semaine).\n1 Continuer\n2 Recommencer"
+    )
+    sms("1")
+    assert replies()[-1].startswith("Idée de changement (PDSA)")
+    for entry in ["2", "45", "40", "1", "2", "RAS", "1"]:
+        sms(entry)
+    assert replies()[-1] == "Merci, vos réponses sont enregistrées."
+    assert answers()["attendees"] == 6
+
+
+def test_sms_of_one_worker_handled_at_once_all_count(seeded, sms, app):
+    sms("QI")
+    sms("1")  # from here "2" is a valid answer to each of the next seven questions
+    at_once = 6
+    barrier = threading.Barrier(at_once)
+
+    def send(number: int) -> int:
+        with app.app_context():
+            barrier.wait()
+            return sms("2", gateway_id=f"ATXid_at_once_{number}")
+
+    with ThreadPoolExecutor(at_once) as pool:
+        statuses = list(pool.map(send, range(at_once)))
+    assert statuses == [200] * at_once
+    db.session.expire_all()
+    session = db.session.scalars(sa.select(Session).where(Session.status == "active")).one()
+    assert len(session.state["flow"]["trail"]) == 1 + at_once
+    assert len(replies()) == 2 + at_once
+
+
+def test_a_message_whose_handling_fails_is_kept_and_its_sender_told(seeded, sms, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Conversation, "begin", broken)
+    assert sms("QI", gateway_id="ATXid_broken") == 200
+    assert replies() == ["Service indisponible. Réessayez dans quelques minutes."]
+    assert db.session.scalars(sa.select(InboundMessage.text)).all() == ["QI"]
+    assert sms("QI", gateway_id="ATXid_broken") == 200  # the gateway's retry changes nothing
+    assert len(replies()) == 1
+
+
+def test_when_the_database_is_unreachable_the_gateway_is_asked_to_retry(unreachable_database):
+    form = {"from": FOCAL_POINT, "to": "12345", "text": "QI", "id": "ATXid_later", "date": ""}
+    response = unreachable_database.post("/sms/incoming", data=form)
+    assert response.status_code == 503

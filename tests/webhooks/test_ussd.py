@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from cli.simulate import UssdDial
 from models import Answer, Checkin, OutboundMessage, Session, UssdEvent, Worker, db
 from services import flow_store
+from services.conversation import Conversation
 from services.demo import seed_demo
 from services.flow_store import publish
 from tests.conftest import POSTGRES_URL
@@ -31,6 +32,18 @@ STOCK_FLOW = """
         type: number
         prompt: "Doses en stock ?"
 """
+
+
+@pytest.fixture(autouse=True, params=["fast", "careful"])
+def way(request, app):
+    """Every test runs both ways through a step: the fast way where it applies, and careful only.
+
+    Both must give the same screens and store the same rows (services/ussd_steps.py).
+    """
+    steps = app.extensions["ussd_steps"]
+    steps.fast = request.param == "fast"
+    yield request.param
+    steps.fast = True
 
 
 @pytest.fixture
@@ -374,7 +387,7 @@ def test_a_request_missing_a_gateway_field_is_refused_with_400(seeded, client, m
 def test_a_malformed_phone_number_is_refused_with_400(seeded, client):
     response = client.post("/ussd", data={"sessionId": "s1", "phoneNumber": "12ab", "text": ""})
     assert response.status_code == 400
-    assert "not a phone number" in response.get_data(as_text=True)
+    assert "phone number" in response.get_data(as_text=True)
 
 
 def test_invalid_utf8_is_refused_with_400_and_nothing_stored(seeded, client):
@@ -517,3 +530,28 @@ def test_health_reports_database_and_redis(seeded, app, client):
     assert response.status_code == 200
     assert response.get_json()["status"] == "degraded"
     assert response.get_json()["redis"].startswith("down")
+
+
+def test_an_unexpected_error_ends_with_an_apology_in_the_persons_language(
+    seeded, post, monkeypatch, caplog
+):
+    def broken(*_args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Conversation, "begin", broken)
+    assert dial(post, DTC).start() == (
+        200,
+        "END Baara tè taa sisan. Aw ye segin a kan sòòni.",
+    )
+    failure = next(r for r in caplog.records if r.levelname == "ERROR")
+    assert failure.exc_info is not None  # logged with its traceback
+    assert dial(post).start()[1].startswith("END Service indisponible.")
+
+
+def test_when_the_database_is_unreachable_the_person_gets_an_apology(unreachable_database):
+    form = {"sessionId": "s1", "phoneNumber": FOCAL_POINT, "text": "1", "serviceCode": "*1#"}
+    response = unreachable_database.post("/ussd", data=form)
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        200,
+        "END Service indisponible. Réessayez dans quelques minutes.",
+    )
