@@ -6,6 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flows.lint import outgoing
 from flows.smstext import GSM7, sms_cost
 from supervision.texts import (
     DistrictWeek,
@@ -142,6 +143,13 @@ def test_an_indicator_label_missing_in_a_language_falls_back_to_french():
         signals=(WeekSignal("A", {"fr": "CPN4"}, "supervision.signal.trend_up"),),
     )
     assert digest_text("QI S49", week, "bm").endswith("Taamaseere: A CPN4 a bè yèlèn")
+
+
+def test_the_outbox_sends_a_composed_text_unchanged_so_it_costs_what_was_budgeted():
+    week = DistrictWeek("Kati", codes(60), (), KATI.alerts, KATI.signals)
+    for language in ("fr", "bm"):
+        text = digest_text("QI S49", week, language)
+        assert outgoing(text, language, transliterate=("fr", "bm")) == text
 
 
 # -- the escalation ----------------------------------------------------------------------------
