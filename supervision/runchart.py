@@ -24,7 +24,7 @@ from fractions import Fraction
 from numbers import Rational
 from typing import Literal
 
-from flows.definition import DEFAULT_BASELINE
+from flows.definition import DEFAULT_BASELINE, RUN_CHART_RULES
 
 MIN_USEFUL = 10
 """Below this many useful points the Anhøj tests say nothing (and the runs table starts here)."""
@@ -107,6 +107,8 @@ def analyse(
     values: Sequence[Value], rules: str = "anhoej", baseline: int = DEFAULT_BASELINE
 ) -> Analysis:
     """Run the indicator's rule set (``anhoej`` or ``ihi``) over its points in time order."""
+    if rules not in RUN_CHART_RULES:
+        raise ValueError(f"unknown run-chart rules {rules!r}")
     centre = median(values, baseline)
     runs = _runs(values, centre)
     useful = sum(len(run.points) for run in runs)

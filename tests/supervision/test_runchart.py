@@ -40,6 +40,11 @@ def test_an_indicator_baseline_sets_how_many_points_the_median_is_taken_from():
     assert median([1, 2, 3, 4, 50, 60, 70], baseline=4) == Fraction(5, 2)
 
 
+def test_an_unknown_rule_set_is_refused_rather_than_guessed():
+    with pytest.raises(ValueError, match="western"):
+        analyse([1, 2, 3], "western")
+
+
 def test_no_points_no_median_and_no_signal():
     result = analyse([])
     assert (result.median, result.useful, result.signals) == (None, 0, ())
