@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from flows.messages import MESSAGES
 from supervision.runchart import (
     RUNS_TABLE,
     Signal,
@@ -221,5 +222,6 @@ def test_the_ihi_runs_test_ignores_points_on_the_median():
         (Signal("many_runs", (1,)), "supervision.signal.many_crossings"),
     ],
 )
-def test_each_signal_has_a_short_name_for_sms(signal, key):
+def test_each_signal_has_a_short_name_for_sms_in_french_and_bambara(signal, key):
     assert signal.short == key
+    assert set(MESSAGES[key]) == {"fr", "bm"}
