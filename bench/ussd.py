@@ -354,7 +354,7 @@ def floor_app(target: Target) -> str:
     return f"bench.{target.app}_app:app"
 
 
-def procfile_command(target: Target, port: int) -> list[str]:
+def procfile_command(target: Target, port: int, factory: str) -> list[str]:
     """The Procfile's `web:` command as production runs it (each ${VAR:-default} at its default),
     on 127.0.0.1:`port`, serving the floor instead of the app factory for a floor."""
     line = next(
@@ -375,14 +375,16 @@ def procfile_command(target: Target, port: int) -> list[str]:
     if target.app != "app":
         command[command.index(APP_SPEC)] = floor_app(target)
         command.remove("--factory")
+    else:
+        command[command.index(APP_SPEC)] = factory
     return command
 
 
 def server_command(target: Target, port: int, args) -> list[str]:
     if target.server == "procfile":
-        return procfile_command(target, port)
+        return procfile_command(target, port, args.app_factory)
     if target.server.startswith("granian"):
-        spec = ["--factory", APP_SPEC] if target.app == "app" else [floor_app(target)]
+        spec = ["--factory", args.app_factory] if target.app == "app" else [floor_app(target)]
         threads = SERVER_NAME.fullmatch(target.server)[1]  # granian-t1: --blocking-threads 1
         return [
             str(VENV_BIN / "granian"),
@@ -393,7 +395,7 @@ def server_command(target: Target, port: int, args) -> list[str]:
             *shlex.split(args.granian_args),
             *spec,
         ]
-    spec = f"{APP_SPEC}()" if target.app == "app" else floor_app(target)
+    spec = f"{args.app_factory}()" if target.app == "app" else floor_app(target)
     return [
         str(VENV_BIN / "gunicorn"),
         *("-w", str(args.workers), "-b", f"127.0.0.1:{port}"),
@@ -650,8 +652,9 @@ def run_open(
     whatever the server does, and a step's latency runs from the moment it was DUE, not from
     when the client managed to send it: a late client or a stalled server both show up (no
     coordinated omission). The send lag (due -> written) is reported apart, so the client's own
-    delays can be told from the server's. Steps due in the --warmup seconds are not measured;
-    steps due before the end are all awaited, the slowest included. Requests share kept-alive
+    delays can be told from the server's. Steps due in the warm-up (--warmup seconds plus a
+    session's mean thinking, until sessions are at every step) are not measured; steps due
+    before the end are all awaited, the slowest included. Requests share kept-alive
     connections, opened as needed (a gateway's pool), one request per connection at a time.
     """
     gc.collect()
@@ -728,8 +731,8 @@ async def _open_loop(server, phones, screens, label, args, rate) -> dict:
     wanted = [s.encode() for s in screens]
     record = OpenLoopRecord([], [], [], [], collections.Counter(), [])
     totals = record.totals
-    start = time.perf_counter()
-    measured_from = start + args.warmup
+    start, wall = time.perf_counter(), time.time()
+    measured_from = start + args.warmup + len(STEP_TEXTS) * think  # sessions at every step
     stop_at = measured_from + args.duration
 
     async def until(due: float) -> None:
@@ -791,7 +794,7 @@ async def _open_loop(server, phones, screens, label, args, rate) -> dict:
     while tasks:
         await asyncio.gather(*tasks)
     pool.close()
-    return open_loop_result(record, args, rate, label, pool.opened)
+    return open_loop_result(record, args, rate, label, pool.opened) | {"wall_start": wall}
 
 
 def open_loop_result(record: OpenLoopRecord, args, rate: float, label: str, opened: int) -> dict:
@@ -1143,11 +1146,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--think",
         type=float,
-        default=1.0,
+        default=0.5,
         help="open loop: mean seconds between a screen and"
         " the next step of its session (exponential)",
     )
     parser.add_argument("--seed", type=int, default=1, help="open loop: arrivals and thinking")
+    parser.add_argument(
+        "--app-factory",
+        default=APP_SPEC,
+        help="the real app's factory; bench.traced_app:create_app logs stalls (see that file)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--granian-args", default="", help="extra granian options")
     parser.add_argument("--gunicorn-args", default="", help="extra gunicorn options")

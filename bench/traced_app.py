@@ -1,0 +1,93 @@
+"""The real app with probes for finding latency stalls: bench/ussd.py --app-factory uses it.
+
+Served instead of `app:create_app`, it logs to stderr (the server's log in bench/results/),
+with the wall-clock time and the process id so that lines line up with the client's slowest
+requests:
+
+- every request slower than STEP_SLOW_MS: its start, duration and step number (the count of
+  inputs in `text`; never the text itself, which holds health answers);
+- every garbage collection of generation 2, and any other longer than GC_SLOW_MS;
+- every read of the current flows (services/flow_store.py's refresh) and how long it took.
+
+Each line starts with "probe" and is one JSON object, for `bench/ussd.py --probe-report`.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import sys
+import time
+from urllib.parse import parse_qs
+
+from app import create_app as _create_app
+from services import flow_store
+
+STEP_SLOW_MS = 40.0
+GC_SLOW_MS = 5.0
+
+
+def probe(kind: str, **fields) -> None:
+    fields.update(kind=kind, pid=os.getpid())
+    sys.stderr.write("probe " + json.dumps(fields) + "\n")
+
+
+def create_app():
+    app = _create_app()
+    _watch_gc()
+    _watch_flow_reads()
+    app.wsgi_app = _timed(app.wsgi_app)
+    return app
+
+
+def _watch_gc() -> None:
+    started: dict[str, float] = {}
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started["at"], started["wall"] = time.perf_counter(), time.time()
+            return
+        ms = (time.perf_counter() - started["at"]) * 1000
+        if info["generation"] == 2 or ms > GC_SLOW_MS:
+            probe(
+                "gc",
+                at=started["wall"],
+                ms=round(ms, 2),
+                generation=info["generation"],
+                collected=info["collected"],
+                frozen=gc.get_freeze_count(),
+            )
+
+    gc.callbacks.append(callback)
+
+
+def _watch_flow_reads() -> None:
+    read = flow_store._read_active_flows
+
+    def timed():
+        at, wall = time.perf_counter(), time.time()
+        try:
+            return read()
+        finally:
+            probe("flows", at=wall, ms=round((time.perf_counter() - at) * 1000, 2))
+
+    flow_store._read_active_flows = timed
+
+
+def _timed(wsgi_app):
+    def timed(environ, start_response):
+        at, wall = time.perf_counter(), time.time()
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            ms = (time.perf_counter() - at) * 1000
+            if ms > STEP_SLOW_MS:
+                text = parse_qs(body.decode(errors="replace")).get("text", [""])[0]
+                step = text.count("*") + 2 if text else 1
+                probe("slow", at=wall, ms=round(ms, 2), step=step)
+
+    return timed
