@@ -110,6 +110,14 @@ def test_a_long_run_below_the_median_points_down():
     assert rules(result, "long_run") == [Signal("long_run", tuple(range(12, 20)), "down")]
 
 
+def test_at_ten_useful_points_a_run_of_seven_is_long_and_a_run_of_six_is_not():
+    # A baseline of 2 freezes the median at 5; two crossings are not fewer than the limit 2.
+    six = analyse([1, 9, 9, 9, 9, 9, 9, 1, 1, 1], baseline=2)
+    seven = analyse([1, 9, 9, 9, 9, 9, 9, 9, 1, 1], baseline=2)
+    assert (six.useful, six.longest_run, six.crossings, six.signals) == (10, 6, 2, ())
+    assert seven.signals == (Signal("long_run", tuple(range(1, 8)), "up"),)
+
+
 def test_with_fewer_than_ten_useful_points_anhoej_says_nothing():
     # Nine points all above a frozen median of 1 (the first point); only 9 are useful.
     result = analyse([1, *[2] * 9], baseline=1)
