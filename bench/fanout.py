@@ -482,13 +482,13 @@ def floor_part(args) -> int:
     gateway adapter (official SDK, kept-alive connections, thread pool) in the same waves as
     the outbox worker, with nothing else: no rows to claim or record, no RQ."""
     from gateway.africastalking import AfricasTalkingGateway
-    from workers.outbox import WAVE_REQUESTS
 
     gateway = AfricasTalkingGateway("sandbox", "bench-fanout-key", api_url=os.environ["AT_API_URL"])
     mine = floor_requests(args.count, _batch_size())[args.floor_part :: args.workers]
     failed = 0
-    for start in range(0, len(mine), WAVE_REQUESTS):
-        for outcome in gateway.send_all(mine[start : start + WAVE_REQUESTS]):
+    wave = gateway.concurrency  # the outbox's waves: as many requests as the pool sends at once
+    for start in range(0, len(mine), wave):
+        for outcome in gateway.send_all(mine[start : start + wave]):
             failed += isinstance(outcome, Exception) or any(r.outcome != "sent" for r in outcome)
     return 1 if failed else 0
 

@@ -2,8 +2,9 @@
 
 Everything that knows about the SDK lives here: how to point it at a stand-in (a private
 attribute, there is no public setting), which exceptions it lets through, and what its
-per-recipient status codes mean for our retry logic. Callers see `RecipientResult`s and
-`GatewayError`, never SDK types, so another aggregator can replace this module.
+per-recipient status codes mean for our retry logic. It implements `gateway.base.Gateway`:
+callers see `RecipientResult`s and `GatewayError`, never SDK types, so another provider's
+adapter can stand beside it.
 """
 
 from __future__ import annotations
@@ -11,22 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import requests
 from africastalking.Service import AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+from gateway.base import Batch, GatewayError, Outcome, RecipientResult
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["sent", "retry", "final"]
-
-# What each per-recipient statusCode means for the caller.
-#   sent  : the gateway took the message; delivery reports tell the rest.
-#   retry : nothing is wrong with the number; the same message may go through later.
-#   final : this number will not get this message however often we try; stop and record why.
+# What each per-recipient statusCode means for the caller (the outcomes of gateway.base).
 #
 # | code | name                  | outcome | why                                                    |
 # |------|-----------------------|---------|--------------------------------------------------------|
@@ -77,26 +76,6 @@ def outcome_for(status_code: int) -> Outcome:
     if 100 <= status_code < 200:
         return "sent"
     return "retry" if 500 <= status_code < 600 else "final"
-
-
-@dataclass(frozen=True)
-class RecipientResult:
-    """What happened to one number of a send: `outcome` is what the caller should do next."""
-
-    number: str
-    status_code: int | None
-    status: str
-    message_id: str | None
-    cost: str | None
-    outcome: Outcome
-
-
-class GatewayError(Exception):
-    """The whole request failed (timeout, refused connection, non-2xx, unreadable answer).
-
-    The caller retries the batch. After a timeout the gateway may still have sent it: a
-    retried batch can deliver twice, which for reminders beats not delivering.
-    """
 
 
 def _api_base(api_url: str) -> str:
@@ -162,13 +141,16 @@ class AfricasTalkingGateway:
         self._pool: ThreadPoolExecutor | None = None
 
     @property
+    def concurrency(self) -> int:
+        """Requests in flight at once: the size of the thread pool."""
+        return self._concurrency
+
+    @property
     def api_url(self) -> str:
         """Where requests go (for logs and health pages)."""
         return self._sms._baseUrl
 
-    def send_all(
-        self, batches: list[tuple[str, list[str]]]
-    ) -> list[list[RecipientResult] | GatewayError]:
+    def send_all(self, batches: Sequence[Batch]) -> list[list[RecipientResult] | GatewayError]:
         """Send several (text, numbers) requests at once; each answers results or its error.
 
         Requests wait on the network, not the CPU, so they overlap on a pool of threads that
@@ -178,13 +160,15 @@ class AfricasTalkingGateway:
             self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="gateway")
         return list(self._pool.map(lambda batch: self._send_or_error(*batch), batches))
 
-    def _send_or_error(self, text: str, numbers: list[str]) -> list[RecipientResult] | GatewayError:
+    def _send_or_error(
+        self, text: str, numbers: Sequence[str]
+    ) -> list[RecipientResult] | GatewayError:
         try:
             return self.send(text, numbers)
         except GatewayError as exc:
             return exc
 
-    def send(self, text: str, numbers: list[str]) -> list[RecipientResult]:
+    def send(self, text: str, numbers: Sequence[str]) -> list[RecipientResult]:
         """Send `text` to `numbers` in one request; one result per number, in order.
 
         A number the SDK would refuse locally (not `+` and digits) is answered "final" here
@@ -221,10 +205,26 @@ class AfricasTalkingGateway:
         try:
             answer = self._sms.send(text, numbers, **options)
         except AfricasTalkingException as exc:  # non-2xx; the SDK keeps only the body text
-            raise GatewayError(f"gateway refused the request: {str(exc)[:300]}") from exc
+            raise GatewayError(
+                f"gateway refused the request: {str(exc)[:300]}", may_have_reached=False
+            ) from exc
         except requests.RequestException as exc:  # timeout, refused, bad JSON in a JSON answer
-            raise GatewayError(f"request to gateway failed: {exc}") from exc
+            raise GatewayError(
+                f"request to gateway failed: {exc}", may_have_reached=not _never_left(exc)
+            ) from exc
         return _recipients(answer)
+
+
+def _never_left(exc: requests.RequestException) -> bool:
+    """True when the request provably never reached the gateway: no connection was made.
+
+    Anything else (a read timeout, a connection reset while waiting for the answer) leaves
+    the gateway free to have taken it.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError)
 
 
 def _recipients(answer: Any) -> list[dict[str, Any]]:
@@ -234,13 +234,19 @@ def _recipients(answer: Any) -> list[dict[str, Any]]:
         try:
             answer = json.loads(answer)
         except ValueError as exc:
-            raise GatewayError(f"gateway answer is not JSON: {answer[:200]!r}") from exc
+            raise GatewayError(
+                f"gateway answer is not JSON: {answer[:200]!r}", may_have_reached=True
+            ) from exc
     try:
         recipients = answer["SMSMessageData"]["Recipients"]
     except (KeyError, TypeError) as exc:
-        raise GatewayError(f"gateway answer has no Recipients: {str(answer)[:200]}") from exc
+        raise GatewayError(
+            f"gateway answer has no Recipients: {str(answer)[:200]}", may_have_reached=True
+        ) from exc
     if not isinstance(recipients, list):
-        raise GatewayError(f"gateway Recipients is not a list: {recipients!r:.200}")
+        raise GatewayError(
+            f"gateway Recipients is not a list: {recipients!r:.200}", may_have_reached=True
+        )
     return [r for r in recipients if isinstance(r, dict)]
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import UTCDateTime, db, utcnow
 
 OUTBOX_STATUSES = (
-    "pending",  # waiting: for the queue, quiet hours to end, or a retry
+    "pending",  # waiting: for the queue, quiet hours to end, or a retry (failure_reason says)
     "queued",  # its id is in an RQ job
-    "sending",  # claimed by one worker, request under way
+    "sending",  # claimed by one worker, its request under way
     "sent",  # the gateway accepted it (100, 101, 102)
     "submitted",  # delivery reports, moving forward only
     "buffered",
@@ -23,10 +23,19 @@ OUTBOX_STATUSES = (
     "expired",
     "absent",
     "cancelled",  # never sent: the person opted out before it left
-    "unknown",  # a worker died mid-request: maybe sent, so never sent again
 )
-FINAL_STATUSES = ("success", "failed", "rejected", "cancelled", "unknown")
-KINDS = ("reply", "alert", "reminder", "invitation", "digest", "broadcast", "system")
+FINAL_STATUSES = ("success", "failed", "rejected", "cancelled")
+KINDS = (
+    "reply",
+    "alert",
+    "reminder",
+    "invitation",
+    "digest",
+    "broadcast",
+    "system",
+    "escalation",  # to supervisors: the CSComs still missing after `escalate_after`
+    "coaching",  # a supervisor's `R <code> <text>` to a CSCom's QI focal point(s)
+)
 
 
 class OutboundMessage(db.Model):
@@ -65,6 +74,11 @@ class OutboundMessage(db.Model):
     gateway_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     cost: Mapped[str | None] = mapped_column(sa.String(32))
     failure_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    """Why the row is not (yet) sent: held by quiet hours, skipped by a rule, or the last
+    attempt's error; cleared when the gateway accepts it."""
+    possible_duplicate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """Put back to be sent again after a request that may have reached the gateway (a worker
+    killed while it was out, a timeout once it had left): the person may get it twice."""
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     """Set for messages that must exist once (a reminder for a check-in, an alert)."""
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -88,4 +102,21 @@ class InboundMessage(db.Model):
     worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
     encoding: Mapped[str] = mapped_column(sa.String(8))
     segments: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EarlyDeliveryReport(db.Model):
+    """A delivery report that arrived before the send recorded its gateway id.
+
+    The gateway answers a send and may report delivery within milliseconds, before the
+    worker has written the id it was answered; it never repeats an acknowledged report. The
+    report waits here and is applied when the id is recorded (workers/outbox/reports.py).
+    """
+
+    __tablename__ = "early_delivery_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -117,6 +117,9 @@ class MessageRow(NamedTuple):
     failure_reason: str | None
     attempts: int | None
     created_at: datetime
+    possible_duplicate: str | None
+    """"yes" when put back to be sent again after a request that may have reached the gateway
+    (the person may get it twice), "no" otherwise, empty for a received SMS."""
 
 
 MESSAGE_COLUMNS = MessageRow._fields
@@ -137,6 +140,7 @@ def message_rows(
         sa.null(),
         sa.null(),
         InboundMessage.received_at,
+        sa.null(),
     ).order_by(InboundMessage.received_at, InboundMessage.id)
     outbound = sa.select(
         sa.literal("out"),
@@ -149,6 +153,7 @@ def message_rows(
         OutboundMessage.failure_reason,
         OutboundMessage.attempts,
         OutboundMessage.created_at,
+        sa.case((OutboundMessage.possible_duplicate, "yes"), else_="no"),
     ).order_by(OutboundMessage.created_at, OutboundMessage.id)
     if since is not None:
         inbound = inbound.where(InboundMessage.received_at >= since_datetime(since))
@@ -158,7 +163,8 @@ def message_rows(
         db.session.execute(q.execution_options(yield_per=batch_size)) for q in (inbound, outbound)
     ]
     try:
-        rows = heapq.merge(*streams, key=lambda row: row[-1])
+        created_at = MESSAGE_COLUMNS.index("created_at")
+        rows = heapq.merge(*streams, key=lambda row: row[created_at])
         yield from (MessageRow(*row) for row in rows)
     finally:
         for stream in streams:

@@ -1,7 +1,8 @@
 """Writing outbound SMS: every message becomes an outbox row in the caller's transaction.
 
 The row carries its cost (encoding, segments), when it may leave (quiet hours) and, for
-messages that must exist once, a dedupe key. Sending is the RQ workers' job (workers/outbox.py).
+messages that must exist once, a dedupe key. Sending is the RQ workers' job (workers/outbox/);
+the caller nudges it after its commit (`workers.outbox.nudge`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from flows.smstext import sms_cost
 from models import OutboundMessage, Worker, db
 from services.quiet_hours import release_time
 
-SERVICE_STARTED = ("reminder", "invitation", "digest", "broadcast")
+SERVICE_STARTED = ("reminder", "invitation", "digest", "broadcast", "escalation", "coaching")
 """Kinds that wait for quiet hours to end and never reach an opted-out person."""
+QUIET_HOURS = "held by quiet hours"
+"""The reason a row waits for morning (cleared when the gateway accepts it)."""
 
 
 def message_row(
@@ -39,6 +42,7 @@ def message_row(
     body = outgoing(text, language, settings.transliterate)
     cost = sms_cost(body)
     waits = kind in SERVICE_STARTED or (kind == "alert" and not urgent)
+    not_before = release_time(now, settings.quiet_hours, settings.timezone) if waits else now
     return {
         "phone": phone,
         "worker_id": worker_id,
@@ -49,7 +53,8 @@ def message_row(
         "kind": kind,
         "urgent": urgent,
         "dedupe_key": dedupe_key,
-        "not_before": release_time(now, settings.quiet_hours, settings.timezone) if waits else now,
+        "not_before": not_before,
+        "failure_reason": QUIET_HOURS if not_before > now else None,
         "created_at": now,
         "updated_at": now,
     }

@@ -15,25 +15,31 @@ from redis import Redis
 from models import Checkin, Worker, db
 from services import checkins
 from workers import outbox
+from workers.outbox.sweep import SweepReport
 
 
 @dataclass(frozen=True)
 class TickReport:
     opened: int
     missed: int
-    requeued: int
-    unknown: int
-    queued: int
+    outbox: SweepReport
+    nudged: bool
 
     def __str__(self) -> str:
+        dispatch = "dispatch nudged" if self.nudged else "Redis unavailable, the outbox waits"
         return (
-            f"{self.opened} check-ins opened, {self.missed} missed; outbox: {self.queued} queued, "
-            f"{self.requeued} requeued, {self.unknown} left unknown"
+            f"{self.opened} check-ins opened, {self.missed} missed; outbox: "
+            f"{self.outbox.requeued} requeued, {self.outbox.resent} interrupted sent again, "
+            f"{dispatch}"
         )
 
 
 def tick(now: datetime, timezone: str, redis: Redis) -> TickReport:
-    """Open due check-ins, close missed ones, then repair and drain the outbox."""
+    """Open due check-ins, close missed ones, repair the outbox and nudge its dispatch.
+
+    The tick does not send: a worker dispatches what is due (so a row held by quiet hours or
+    a backoff leaves within a minute of its time, and a Redis outage is caught up here).
+    """
     missed = db.session.execute(
         sa.update(Checkin)
         .where(Checkin.status == "open", Checkin.closes_at.is_not(None), Checkin.closes_at <= now)
@@ -45,6 +51,5 @@ def tick(now: datetime, timezone: str, redis: Redis) -> TickReport:
         checkins.options_for(worker, now, timezone)
     after = db.session.scalar(sa.select(sa.func.count(Checkin.id)))
     db.session.commit()
-    requeued, unknown = outbox.sweep(now)
-    queued = outbox.dispatch(redis, now)
-    return TickReport(after - before, missed, requeued, unknown, queued)
+    repaired = outbox.sweep(redis, now)
+    return TickReport(after - before, missed, repaired, outbox.nudge(redis))

@@ -1,4 +1,9 @@
-"""Delivery reports from the gateway: they only move a message forward."""
+"""Delivery reports from the gateway: they only move a message forward, and none is dropped.
+
+A report for an id no message has yet is kept and applied when the send records the id
+(workers/outbox/reports.py); either way the gateway gets 200 once the report is stored, so
+it does not retry it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from flask import Blueprint, Response
 from models import OutboundMessage, db
 from models.base import utcnow
 from webhooks.gateway import form_field, require_token
+from workers.outbox.reports import advance, apply_early, keep_early
 
 log = logging.getLogger(__name__)
 bp = Blueprint("delivery", __name__)
@@ -25,22 +31,7 @@ DELIVERY_STATUS = {
     "Success": "success",
     "Failed": "failed",
 }
-PROGRESS = {
-    "pending": 0,
-    "queued": 1,
-    "sending": 2,
-    "unknown": 2,
-    "sent": 3,
-    "submitted": 4,
-    "buffered": 5,
-    "absent": 6,
-    "expired": 7,
-    "success": 9,
-    "failed": 9,
-    "rejected": 9,
-    "cancelled": 9,
-}
-"""A report may only move a message forward: a late `Sent` never undoes `Success`."""
+"""Africa's Talking's report statuses, in the outbox's words."""
 
 
 @bp.post("/sms/delivery")
@@ -51,15 +42,17 @@ def delivery() -> Response:
     if status is None:
         log.warning("delivery report with unknown status %r for %s", reported, gateway_id)
         return Response("unknown status\n", mimetype="text/plain")
+    reason = form_field("failureReason", 64, required=False) or None
+    now = utcnow()
     message = db.session.scalar(
         sa.select(OutboundMessage).where(OutboundMessage.gateway_id == gateway_id).with_for_update()
     )
     if message is None:
-        log.warning("delivery report for unknown message id %s (%s)", gateway_id, reported)
-        return Response("unknown id\n", mimetype="text/plain")
-    if PROGRESS[status] > PROGRESS[message.status]:
-        message.status = status
-        message.failure_reason = form_field("failureReason", 64, required=False) or None
-        message.updated_at = utcnow()
+        keep_early(gateway_id, status, reason, now)
+        db.session.commit()
+        apply_early(now)  # the send may have recorded the id since the lookup
+        log.info("delivery report for %s kept until its id is recorded", gateway_id)
+        return Response("kept\n", mimetype="text/plain")
+    advance(message, status, reason, now)
     db.session.commit()
     return Response("OK\n", mimetype="text/plain")

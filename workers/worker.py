@@ -1,16 +1,33 @@
-"""The RQ worker class the Procfile runs: jobs execute inside the Flask app.
+"""The RQ worker class the Procfile runs: jobs execute inside the Flask app, and the worker
+outlives a Redis restart.
 
 The app (settings, database pool, gateway client) is built once per worker process, not once
 per job; jobs run in the worker process itself (no fork per job), which keeps a job that sends
 a handful of SMS cheap. Start it with `rq worker --with-scheduler -w workers.worker.AppWorker`.
+
+RQ's own work loop quits on any Redis error outside its dequeue (a heartbeat, a job's
+result), and under honcho one process exiting stops them all. `AppWorker.work` waits for
+Redis to answer again, with backoff, and starts a new work loop. The outbox loses nothing
+meanwhile: rows are in the database, and the sweeper re-queues what a lost queue held.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
+from typing import Any
+
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from models import db
+
+log = logging.getLogger(__name__)
+
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 30.0
 
 
 class AppWorker(SimpleWorker):
@@ -28,3 +45,37 @@ class AppWorker(SimpleWorker):
                 return super().execute_job(job, queue)
             finally:
                 db.session.remove()
+
+    def work(self, burst: bool = False, **kwargs: Any) -> bool:
+        """RQ's work loop, started again whenever it ended on a lost Redis connection.
+
+        A loop that ends for a reason of its own (burst done, a stop requested, max jobs or
+        idle time reached) ends the worker as usual.
+        """
+        worked = False
+        while True:
+            try:
+                worked = super().work(burst=burst, **kwargs) or worked
+            except RedisError as exc:  # raised before or after RQ's loop (birth, teardown)
+                log.error("worker %s: Redis error outside the work loop: %s", self.name, exc)
+            if (
+                burst
+                or self._stop_requested
+                or kwargs.get("max_jobs")
+                or kwargs.get("max_idle_time")
+            ):
+                return worked
+            self._wait_for_redis()
+            self.name = uuid.uuid4().hex  # the old name may still be registered as alive
+
+    def _wait_for_redis(self) -> None:
+        """Back off until Redis answers (at least one pause, so no loop spins on a bug)."""
+        delay = RECONNECT_FIRST
+        while True:
+            time.sleep(delay)
+            try:
+                self.connection.ping()
+                return
+            except RedisError as exc:
+                log.warning("worker: Redis unavailable (%s); next try in %.1f s", exc, delay)
+                delay = min(delay * 2, RECONNECT_MAX)

@@ -10,7 +10,8 @@ from models import InboundMessage, OutboundMessage, db
 from services.exports import MESSAGE_COLUMNS
 
 COLUMNS = (
-    "direction,phone,text,encoding,segments,status,gateway_id,failure_reason,attempts,created_at"
+    "direction,phone,text,encoding,segments,status,gateway_id,failure_reason,attempts,created_at,"
+    "possible_duplicate"
 )
 
 
@@ -42,6 +43,7 @@ def add_messages(at: datetime) -> None:
                 gateway_id="ATXid_1",
                 failure_reason="UserIsInactive",
                 attempts=2,
+                possible_duplicate=True,
                 created_at=at + timedelta(seconds=1),
             ),
         ]
@@ -63,6 +65,7 @@ def test_messages_in_and_out_are_exported_in_time_order(app):
     assert rows[1]["encoding"] == "UCS-2"
     assert (rows[1]["failure_reason"], rows[1]["attempts"]) == ("UserIsInactive", "2")
     assert rows[0]["created_at"] == "2026-11-27T09:00:00Z"
+    assert [r["possible_duplicate"] for r in rows] == ["", "yes"]  # the last column
 
 
 def test_since_keeps_the_later_messages(app):

@@ -142,8 +142,9 @@ def test_a_wrong_api_key_fails_the_whole_request(standin) -> None:
 
 def test_a_gateway_500_fails_the_whole_request_and_the_next_one_passes(gateway, standin) -> None:
     control(standin, "faults", {"http_status": 500, "count": 1})
-    with pytest.raises(GatewayError):
+    with pytest.raises(GatewayError) as refused:
         gateway.send("Bonjour", [A, B])
+    assert refused.value.may_have_reached is False  # the gateway answered: it did not send
     assert [r.outcome for r in gateway.send("Bonjour", [A, B])] == ["sent", "sent"]
 
 
@@ -151,17 +152,19 @@ def test_a_refused_connection_is_a_gateway_error() -> None:
     with serve_in_thread(create_standin()) as server:
         url = server.url  # a port that was free a moment ago and now is closed again
     gateway = AfricasTalkingGateway("sandbox", API_KEY, api_url=url, timeout=2.0)
-    with pytest.raises(GatewayError, match="failed"):
+    with pytest.raises(GatewayError, match="failed") as refused:
         gateway.send("Bonjour", [A])
+    assert refused.value.may_have_reached is False  # no connection: the request never left
 
 
-def test_an_answer_slower_than_the_timeout_is_a_gateway_error(standin) -> None:
+def test_an_answer_slower_than_the_timeout_may_have_reached_the_gateway(standin) -> None:
     control(standin, "faults", {"delay_seconds": 1.5, "count": 1})
     gateway = AfricasTalkingGateway("sandbox", API_KEY, api_url=standin, timeout=0.3)
     started = time.monotonic()
-    with pytest.raises(GatewayError):
+    with pytest.raises(GatewayError) as timed_out:
         gateway.send("Bonjour", [A])
     assert time.monotonic() - started < 1.2
+    assert timed_out.value.may_have_reached is True  # the request was out: it may be sent
 
 
 def test_a_blacklisted_number_is_final_and_the_others_are_sent(gateway, standin) -> None:

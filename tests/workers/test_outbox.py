@@ -1,7 +1,9 @@
-"""The outbox: every message leaves once, through the real SDK, against the stand-in."""
+"""The outbox: every message leaves, through the real SDK, against the stand-in; only a request
+that may have reached the gateway is ever sent twice, and then it is marked."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +14,13 @@ from models import OutboundMessage, Worker, db
 from models.base import utcnow
 from services.demo import seed_demo
 from services.outbox import compose
+from services.tick import tick
 from workers import outbox
+from workers.outbox.dispatch import NUDGE_KEY
+from workers.outbox.retry import MAX_ATTEMPTS
+from workers.outbox.send import send_batch
+from workers.outbox.sweep import QUEUE_MARKER, STALE_QUEUED, STALE_SENDING, sweep
+from workers.queues import connect, queue
 
 NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # Bamako is UTC+0
 NIGHT = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
@@ -31,7 +39,9 @@ def write(settings, phones, text="Rappel: suivi QI", kind="reply", now=None, **k
 
 
 def statuses() -> dict[str, str]:
-    return {m.phone: m.status for m in db.session.scalars(sa.select(OutboundMessage))}
+    found = {m.phone: m.status for m in db.session.scalars(sa.select(OutboundMessage))}
+    db.session.rollback()  # hold no SQLite lock while a worker runs in this thread
+    return found
 
 
 def phones(n: int, start: int = 0) -> list[str]:
@@ -77,7 +87,7 @@ def test_a_job_run_twice_sends_nothing_twice(app, settings, standin, redis, run_
     ids = [r.id for r in rows]
     outbox.dispatch(redis)
     run_worker()
-    outbox.send_batch(ids)  # as if RQ, or the sweeper, ran the same job again
+    send_batch(ids)  # as if RQ, or the sweeper, ran the same job again
     assert len(standin.messages()) == 3
 
 
@@ -98,14 +108,39 @@ def test_a_gateway_outage_is_retried_with_backoff_then_sent_once(
     assert len(standin.messages()) == 2
 
 
-def test_a_slow_gateway_times_out_and_is_retried(app, settings, standin, redis, run_worker):
+def test_a_slow_gateway_times_out_and_the_resend_is_marked_a_possible_duplicate(
+    app, settings, standin, redis, run_worker
+):
     write(settings, phones(1))
     standin.control("faults", {"delay_seconds": 3, "count": 1})
     outbox.dispatch(redis)
     run_worker()
     row = db.session.scalars(sa.select(OutboundMessage)).one()
-    assert (row.status, row.attempts) == ("pending", 1)
+    assert (row.status, row.attempts, row.possible_duplicate) == ("pending", 1, True)
     assert "request to gateway failed" in row.failure_reason
+    time.sleep(1.5)  # the gateway ends up taking the request the worker gave up on
+    outbox.dispatch(redis, now=utcnow() + timedelta(minutes=1))
+    run_worker()
+    db.session.refresh(row)
+    assert (row.status, row.attempts, row.possible_duplicate) == ("sent", 2, True)
+    assert [m.number for m in standin.messages()] == phones(1) * 2  # the real duplicate
+
+
+def test_a_gateway_that_cannot_be_reached_is_retried_without_a_mark(
+    app, settings, redis, run_worker
+):
+    from gateway.africastalking import AfricasTalkingGateway
+
+    closed = AfricasTalkingGateway("sandbox", "key", api_url="http://127.0.0.1:9", timeout=1)
+    real, app.extensions["gateway"] = app.extensions["gateway"], closed
+    try:
+        write(settings, phones(1))
+        outbox.dispatch(redis)
+        run_worker()
+    finally:
+        app.extensions["gateway"] = real
+    row = db.session.scalars(sa.select(OutboundMessage)).one()
+    assert (row.status, row.attempts, row.possible_duplicate) == ("pending", 1, False)
 
 
 def test_a_blacklisted_number_is_final_and_the_others_go(app, settings, standin, redis, run_worker):
@@ -129,32 +164,90 @@ def test_a_per_number_5xx_is_retried_and_gives_up_after_the_last_attempt(
     standin.control("faults", {"reject": {number[0]: 502}})
     write(settings, number)
     moment = utcnow()
-    for _ in range(outbox.MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         moment += timedelta(hours=2)
         outbox.dispatch(redis, now=moment)
         run_worker()
     row = db.session.scalars(sa.select(OutboundMessage)).one()
     assert row.status == "failed"
-    assert row.attempts == outbox.MAX_ATTEMPTS
-    assert row.failure_reason.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts")
+    assert row.attempts == MAX_ATTEMPTS
+    assert row.failure_reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert row.possible_duplicate is False  # the gateway answered every time
 
 
 def test_when_redis_is_down_messages_wait_as_pending(app, settings):
-    from workers.queues import connect
-
     write(settings, phones(2))
     assert outbox.dispatch(connect("redis://127.0.0.1:1/0")) == 0
     assert set(statuses().values()) == {"pending"}
 
 
-def test_the_sweeper_requeues_lost_jobs_and_never_resends_an_interrupted_request(app, settings):
-    lost, interrupted = write(settings, phones(2))
-    long_ago = utcnow() - timedelta(hours=1)
-    lost.status, interrupted.status = "queued", "sending"
-    lost.updated_at = interrupted.updated_at = long_ago
+def test_many_nudges_make_one_dispatch_job_and_a_worker_sends(
+    app, settings, standin, redis, run_worker
+):
+    write(settings, phones(3))
+    assert all(outbox.nudge(redis) for _ in range(5))
+    assert queue(redis).count == 1
+    assert set(statuses().values()) == {"pending"}  # a nudge sends nothing by itself
+    run_worker()
+    assert set(statuses().values()) == {"sent"}
+    assert redis.get(NUDGE_KEY) is None  # the job took the nudge: the next one makes a job
+    outbox.nudge(redis)
+    assert queue(redis).count == 1
+
+
+def test_a_nudge_with_redis_down_returns_quietly_and_the_tick_catches_up(
+    app, settings, redis, run_worker, standin
+):
+    write(settings, phones(2))
+    assert outbox.nudge(connect("redis://127.0.0.1:1/0")) is False
+    report = tick(utcnow(), settings.timezone, redis)
+    assert report.nudged
+    assert "dispatch nudged" in str(report)
+    run_worker()
+    assert set(statuses().values()) == {"sent"}
+
+
+def age(rows, status: str, by: timedelta) -> None:
+    for row in rows:
+        row.status, row.updated_at = status, utcnow() - by
     db.session.commit()
-    assert outbox.sweep() == (1, 1)
-    assert statuses() == {lost.phone: "pending", interrupted.phone: "unknown"}
+
+
+def test_the_sweeper_requeues_rows_whose_job_was_lost(app, settings, redis):
+    redis.set(QUEUE_MARKER, 1)  # Redis kept its data: only jobs waiting far too long are lost
+    lost, waiting = write(settings, phones(2))
+    age([lost], "queued", STALE_QUEUED + timedelta(minutes=1))
+    age([waiting], "queued", timedelta(minutes=1))
+    assert sweep(redis, utcnow()).requeued == 1
+    assert statuses() == {lost.phone: "pending", waiting.phone: "queued"}
+    db.session.refresh(lost)
+    assert lost.possible_duplicate is False  # it never left
+
+
+def test_when_redis_lost_its_data_every_queued_row_is_requeued_at_once(app, settings, redis):
+    rows = write(settings, phones(2))
+    age(rows, "queued", timedelta(seconds=5))
+    assert redis.get(QUEUE_MARKER) is None  # as after a restart without persistence
+    assert sweep(redis, utcnow()).requeued == 2
+    assert set(statuses().values()) == {"pending"}
+    age(rows, "queued", timedelta(seconds=5))
+    assert sweep(redis, utcnow()).requeued == 0  # the marker is back: their jobs exist
+
+
+def test_the_sweeper_resends_an_interrupted_request_as_a_possible_duplicate(app, settings, redis):
+    interrupted, recent, spent = write(settings, phones(3))
+    for row, attempts in ((interrupted, 1), (recent, 1), (spent, MAX_ATTEMPTS)):
+        row.attempts = attempts
+    age([interrupted, spent], "sending", STALE_SENDING + timedelta(minutes=1))
+    age([recent], "sending", timedelta(seconds=10))  # a live worker is still waiting on it
+    now = utcnow()
+    assert sweep(redis, now).resent == 2
+    db.session.expire_all()
+    assert (interrupted.status, interrupted.possible_duplicate) == ("pending", True)
+    assert interrupted.not_before == now + outbox.retry.backoff(1)
+    assert recent.status == "sending"
+    assert (spent.status, spent.possible_duplicate) == ("failed", False)
+    assert spent.failure_reason.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
 
 
 def test_quiet_hours_hold_reminders_but_not_replies_or_urgent_alerts(app, settings):
@@ -168,9 +261,10 @@ def test_quiet_hours_hold_reminders_but_not_replies_or_urgent_alerts(app, settin
         )
     )
     morning = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
-    assert reminder.not_before == morning
-    assert alert.not_before == morning
+    assert (reminder.not_before, reminder.failure_reason) == (morning, "held by quiet hours")
+    assert (alert.not_before, alert.failure_reason) == (morning, "held by quiet hours")
     assert reply.not_before == urgent.not_before == NIGHT
+    assert reply.failure_reason is urgent.failure_reason is None
     assert write(settings, phones(1, 9), kind="reminder", now=NOON)[0].not_before == NOON
 
 

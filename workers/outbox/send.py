@@ -1,0 +1,151 @@
+"""The send job: a job's rows through the gateway, claimed one wave at a time.
+
+A wave is as many requests as the gateway has in flight at once (`Gateway.concurrency`), and
+its rows are claimed (`queued -> sending`, atomically) just before it goes: a row is
+`sending` only while its request is really on its way. So a worker killed mid-wave leaves
+`sending` exactly the rows that may have reached the gateway (the sweeper sends them again,
+marked possible duplicates) and `queued` the rows it never sent (simply sent later). The
+atomic claim also means a job run twice, or two workers, never send a row twice on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from gateway.base import Gateway, GatewayError, RecipientResult
+from models import OutboundMessage, Worker, db
+from models.base import utcnow
+from workers.outbox.reports import apply_early
+from workers.outbox.retry import after_failure
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    phone: str
+    text: str
+
+
+Request = list[_Row]
+
+
+def send_batch(ids: list[int]) -> int:
+    """The RQ job: send the still-`queued` rows among `ids`; returns how many were claimed."""
+    gateway: Gateway = current_app.extensions["gateway"]
+    batch_size = current_app.config["SETTINGS"].at_batch_size
+    claimed = 0
+    for wave in _waves(_requests(_queued(ids), batch_size), gateway.concurrency):
+        requests, attempts = _claim(wave)
+        if not requests:
+            continue
+        claimed += len(attempts)
+        outcomes = gateway.send_all([(r[0].text, [row.phone for row in r]) for r in requests])
+        _record(requests, outcomes, attempts)
+        apply_early(utcnow())
+    return claimed
+
+
+def _queued(ids: list[int]) -> list[_Row]:
+    rows = db.session.execute(
+        sa.select(OutboundMessage.id, OutboundMessage.phone, OutboundMessage.text)
+        .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
+        .order_by(OutboundMessage.id)
+    )
+    found = [_Row(*row) for row in rows]
+    db.session.rollback()  # hold no snapshot (or SQLite read lock) while the gateway answers
+    return found
+
+
+def _requests(rows: list[_Row], batch_size: int) -> list[Request]:
+    """Group rows into gateway requests: one text each, at most `batch_size` numbers."""
+    requests: list[Request] = []
+    open_by_text: dict[str, Request] = {}
+    for row in rows:
+        current = open_by_text.get(row.text)
+        if current is None or len(current) >= batch_size:
+            current = open_by_text[row.text] = []
+            requests.append(current)
+        current.append(row)
+    return requests
+
+
+def _waves(requests: list[Request], size: int) -> Iterator[list[Request]]:
+    for start in range(0, len(requests), size):
+        yield requests[start : start + size]
+
+
+def _claim(wave: list[Request]) -> tuple[list[Request], dict[int, int]]:
+    """Atomically take the wave's rows (`queued` -> `sending`), dropping opted-out people's.
+
+    Returns the requests left and each taken row's attempt count.
+    """
+    ids = [r.id for request in wave for r in request]
+    now = utcnow()
+    opted_out = sa.select(Worker.id).where(Worker.opted_out.is_(True)).scalar_subquery()
+    db.session.execute(
+        sa.update(OutboundMessage)
+        .where(
+            OutboundMessage.id.in_(ids),
+            OutboundMessage.status == "queued",
+            OutboundMessage.kind != "reply",
+            OutboundMessage.worker_id.in_(opted_out),
+        )
+        .values(status="cancelled", failure_reason="opted out", updated_at=now)
+    )
+    attempts = dict(
+        db.session.execute(
+            sa.update(OutboundMessage)
+            .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
+            .values(status="sending", attempts=OutboundMessage.attempts + 1, updated_at=now)
+            .returning(OutboundMessage.id, OutboundMessage.attempts)
+        ).all()
+    )
+    db.session.commit()
+    kept = [[r for r in request if r.id in attempts] for request in wave]
+    return [request for request in kept if request], attempts
+
+
+def _record(
+    requests: list[Request],
+    outcomes: list[list[RecipientResult] | GatewayError],
+    attempts: dict[int, int],
+) -> None:
+    now = utcnow()
+    changes = []
+    for request, outcome in zip(requests, outcomes, strict=True):
+        # The adapter answers one result per number, in the order given.
+        results = [None] * len(request) if isinstance(outcome, GatewayError) else outcome
+        for row, result in zip(request, results, strict=True):
+            changes.append({"id": row.id, **_change(result, outcome, attempts[row.id], now)})
+    db.session.execute(sa.update(OutboundMessage), changes)
+    db.session.commit()
+
+
+def _change(
+    result: RecipientResult | None,
+    outcome: list[RecipientResult] | GatewayError,
+    attempts: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """A row's new columns after its request: accepted, refused for good, or to retry."""
+    if result is not None and result.outcome == "sent":
+        return {
+            "status": "sent",
+            "gateway_id": result.message_id,
+            "cost": result.cost,
+            "failure_reason": None,
+            "sent_at": now,
+            "updated_at": now,
+        }
+    if result is not None and result.outcome == "final":
+        return {"status": "failed", "failure_reason": result.status, "updated_at": now}
+    if isinstance(outcome, GatewayError):
+        return after_failure(attempts, str(outcome), now, in_doubt=outcome.may_have_reached)
+    reason = result.status if result is not None else "missing from the answer"
+    return after_failure(attempts, reason, now, in_doubt=False)
