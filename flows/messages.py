@@ -123,6 +123,73 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "trop de croisements",
         "bm": "cɛtigɛli ka ca kojugu",
     },
+    # What supervisors and regional viewers ask by SMS (services/supervisor_sms.py) and read on
+    # their USSD menu (services/supervisor_menu.py); supervision/replies.py fits them in.
+    "supervisor.help": {
+        "fr": "MANQUANTS: CSCom sans réponse. DETAIL code: réponses d'un CSCom. R code texte: message au point focal QI. STOP: plus de SMS. FR/BM: langue.",
+        "bm": "MANQUANTS: CSCom minnu ma jaabi ci. DETAIL kode: CSCom ka jaabiw. R kode kuma: cikan QI ɲɛmɔgɔ ma. STOP: SMS dabila. FR/BM: kan.",
+    },
+    "supervisor.usage.detail": {
+        "fr": "Envoyez DETAIL et le code du CSCom, ex.: DETAIL CSCOM-MLB",
+        "bm": "DETAIL ni CSCom kode ci, i n'a fɔ: DETAIL CSCOM-MLB",
+    },
+    "supervisor.usage.coach": {
+        "fr": "Envoyez R, le code du CSCom puis le message, ex.: R CSCOM-MLB Bravo",
+        "bm": "R ni CSCom kode ni cikan ci, i n'a fɔ: R CSCOM-MLB I ni ce",
+    },
+    "supervisor.unknown_code": {
+        "fr": "Code {code} inconnu. Envoyez MANQUANTS ou AIDE.",
+        "bm": "Kode {code} ma dɔn. MANQUANTS walima AIDE ci.",
+    },
+    "supervisor.no_flow": {
+        "fr": "Aucun suivi programmé en ce moment.",
+        "bm": "Sɛgɛsɛgɛli si tɛ sisan.",
+    },
+    "supervisor.all_reported": {
+        "fr": "{title}: les {n} CSCom ont répondu.",
+        "bm": "{title}: CSCom {n} bɛɛ ye jaabi ci.",
+    },
+    "supervisor.detail": {
+        "fr": "{code} {period} par {name}:",
+        "bm": "{code} {period}, {name} ye a ci:",
+    },
+    "supervisor.detail.none": {
+        "fr": "{code}: pas encore de réponse.",
+        "bm": "{code}: jaabi si ma na fɔlɔ.",
+    },
+    "supervisor.alerts.none": {
+        "fr": "Aucune alerte ces 7 derniers jours.",
+        "bm": "Lasɔmini si ma na tile 7 tɛmɛnenw na.",
+    },
+    "supervisor.menu": {
+        "fr": "{title}\n1 CSCom manquants\n2 Alertes de la semaine\n3 Réponses d'un CSCom",
+        "bm": "{title}\n1 CSCom minnu ma jaabi ci\n2 Dɔgɔkun lasɔminiw\n3 CSCom ka jaabiw",
+    },
+    "supervisor.ask_code": {"fr": "Code du CSCom ?", "bm": "CSCom kode sɛbɛn:"},
+    "supervisor.back": {"fr": "0 Retour", "bm": "0 Segin"},
+    # Coaching: `R <code> <text>` from a supervisor, `R <text>` back from the CSCom.
+    "coaching.message": {
+        "fr": "Message de {name}: {text}\nPour répondre: R et votre texte",
+        "bm": "Cikan {name} fɛ: {text}\nK'a jaabi: R ni i ka kuma ci",
+    },
+    "coaching.reply": {
+        "fr": "Réponse de {name} ({code}): {text}",
+        "bm": "Jaabi {name} fɛ ({code}): {text}",
+    },
+    "coaching.sent": {"fr": "Message envoyé à {names}.", "bm": "Cikan cira {names} ma."},
+    "coaching.held": {
+        "fr": "Message pour {names}: il partira à {time}, après les heures calmes.",
+        "bm": "Cikan bɛna ci {names} ma {time}, lafiɲɛ waati kɔfɛ.",
+    },
+    "coaching.cut": {"fr": "Texte coupé à 2 SMS.", "bm": "Kuma tigɛra SMS 2 la."},
+    "coaching.nobody": {
+        "fr": "{code}: aucun point focal QI actif. Message non envoyé.",
+        "bm": "{code}: QI ɲɛmɔgɔ si tɛ yen. Cikan ma ci.",
+    },
+    "coaching.opted_out": {
+        "fr": "{code}: le point focal QI a envoyé STOP. Message non envoyé.",
+        "bm": "{code}: QI ɲɛmɔgɔ ye SMS dabila (STOP). Cikan ma ci.",
+    },
 }
 
 

@@ -22,9 +22,11 @@ from flows.messages import say
 from flows.smstext import sms_cost
 from models import InboundMessage, Session, Worker, db
 from models.phone import InvalidPhone, normalise_phone
+from services import oversight
 from services.conversation import Conversation
 from services.outbox import compose
 from services.reply import Reply
+from services.supervisor_sms import SupervisorSms
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class _Step:
                 worker.opted_out = False
                 self.reply(worker, say("sms.started", worker.language))
             return
+        if action not in ("stop", "optin", "fr", "bm") and self._supervision(worker, text):
+            return
         if action == "stop":
             worker.opted_out = True
             self.reply(worker, say("sms.stopped", worker.language))
@@ -151,6 +155,22 @@ class _Step:
             self._compact(worker, compact[1])
         else:
             self._answer(worker, text)
+
+    def _supervision(self, worker: Worker, text: str) -> bool:
+        """A viewer's command (MANQUANTS, DETAIL, R, AIDE), or a worker's `R` answer to coaching.
+
+        False when the message is neither: it is then handled as anyone's.
+        """
+        supervision = SupervisorSms(self.settings, self.keywords, self.now)
+        if oversight.is_viewer(worker):
+            answered = supervision.answer(worker, text)
+        else:
+            answered = supervision.reply_to_coach(worker, text)
+        if answered is None:
+            return False
+        self.messages += answered.messages
+        self.reply(worker, answered.text)
+        return True
 
     def _start(self, worker: Worker) -> None:
         """`QI` alone: the worker's check-in, or the offer to continue one left mid-way."""
