@@ -18,10 +18,12 @@ from flows.engine import Outcome
 from flows.messages import say
 from flows.render import compact_error_text, menu_text, screen_text
 from models import Checkin, Session, Worker, db
-from services import checkins
-from services.flow_store import definition
+from services import checkins, oversight
+from services.flow_store import active_flows, definition
 from services.reply import Reply, make_reply
 from services.submissions import Submitter, record
+from services.supervisor_menu import STAGE as SUPERVISE
+from services.supervisor_menu import SupervisorMenu
 
 RESUME, MENU, FLOW = "resume", "menu", "flow"
 
@@ -41,11 +43,17 @@ class Conversation:
     # -- entry points ---------------------------------------------------------------------------
 
     def begin(self) -> Reply:
-        """The first screen: resume offer, the only open check-in, or a menu of them."""
+        """The first screen: resume offer, the only open check-in, or a menu of them.
+
+        A supervisor or regional viewer who dials gets their read-only district menu instead,
+        unless a flow asks their role now: then the flow comes first, as for anyone.
+        """
         dropped = self._resumable()
         if dropped is not None:
             self.session.state = {"stage": RESUME, "resume": dropped.id}
             return self._ask(self._resume_text(dropped))
+        if self._supervises():
+            return self._supervise(None)
         return self._choose()
 
     def handle(self, entry: str) -> Reply:
@@ -56,6 +64,8 @@ class Conversation:
             return self._on_menu(entry.strip())
         if stage == FLOW:
             return self._on_flow(entry)
+        if stage == SUPERVISE:
+            return self._supervise(entry.strip())
         return self.end(say("session_lost", self.language))
 
     # -- stages ---------------------------------------------------------------------------------
@@ -68,6 +78,28 @@ class Conversation:
             return self._start(open_options[0], menu=False)
         self.session.state = {"stage": MENU, "options": [self._option_ref(o) for o in open_options]}
         return self._ask(self._menu())
+
+    def _supervises(self) -> bool:
+        """A viewer on USSD whom no scheduled flow asks now (nor has a check-in open for)."""
+        if self.session.channel != "ussd" or not oversight.is_viewer(self.worker):
+            return False
+        # Options are read only when a flow names the role: reading them opens check-ins.
+        if not any(self._asks_role(active.version_id) for active in active_flows()):
+            return True
+        return not any(self._asks_role(option.version_id) for option in self._options()[1])
+
+    def _asks_role(self, version_id: int) -> bool:
+        schedule = definition(version_id).schedule
+        return schedule is not None and self.worker.role in schedule.roles
+
+    def _supervise(self, entry: str | None) -> Reply:
+        """A step of the viewer's menu (services/supervisor_menu.py); None for its first screen."""
+        menu = SupervisorMenu(self.settings, self.worker, self.now)
+        if entry is None:
+            text, self.session.state = menu.begin()
+        else:
+            text, self.session.state = menu.handle(self.session.state, entry)
+        return self._ask(text)
 
     def _on_resume(self, entry: str) -> Reply:
         dropped = db.session.get(Session, self.session.state["resume"])
