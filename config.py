@@ -66,6 +66,10 @@ class Settings:
     at_batch_size: int
     at_timeout: float
     sms_keywords: dict[str, tuple[str, ...]]
+    ussd_code: str = "*384*123#"
+    """What workers dial, quoted in invitations and reminders."""
+    daily_sms_limit: int = 3
+    """Messages the service starts for one person in one local day (replies and alerts aside)."""
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={self._shown(f.name)!r}" for f in fields(self))
@@ -99,6 +103,8 @@ class Settings:
             at_batch_size=int(env.get("AT_BATCH_SIZE") or 500),
             at_timeout=float(env.get("AT_TIMEOUT") or 10),
             sms_keywords=_keywords(env.get("SMS_KEYWORDS", "")),
+            ussd_code=env.get("USSD_CODE") or "*384*123#",
+            daily_sms_limit=int(env.get("DAILY_SMS_LIMIT") or 3),
         )
 
 

@@ -35,7 +35,7 @@ def _parse_now(_ctx, _param, value: str | None) -> datetime:
 )
 def tick_command(now: datetime) -> None:
     """Run the periodic work once: open due check-ins, mark missed ones."""
-    report = tick(now, current_app.config["SETTINGS"].timezone, current_app.extensions["redis"])
+    report = tick(now, current_app.config["SETTINGS"], current_app.extensions["redis"])
     click.echo(f"{now.isoformat()}: {report}")
 
 
@@ -47,7 +47,7 @@ def clock_command(every: int) -> None:
         started = time.monotonic()
         try:
             settings = current_app.config["SETTINGS"]
-            report = tick(utcnow(), settings.timezone, current_app.extensions["redis"])
+            report = tick(utcnow(), settings, current_app.extensions["redis"])
             click.echo(f"tick: {report}")
         except Exception as exc:  # a failed tick must not stop the clock
             db.session.rollback()

@@ -62,6 +62,15 @@ class Schedule:
     roles: tuple[str, ...] = ()
     remind_after: tuple[timedelta, ...] = ()
     escalate_after: timedelta | None = None
+    invite: Text = field(default_factory=dict)
+    """The invitation when a period opens; empty: the service's own short text."""
+    remind: Text = field(default_factory=dict)
+    """The reminder while the check-in is still open; empty: the service's own short text."""
+
+
+SCHEDULE_FIELDS = ("facility", "name", "period", "flow", "code")
+"""What an invitation or a reminder may name: the person's CSCom and name, the period's short
+label (S49), the flow's title and the USSD code to dial."""
 
 
 RUN_CHART_RULES = ("anhoej", "ihi")

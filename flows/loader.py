@@ -19,6 +19,7 @@ from flows.definition import (
     DEFAULT_BASELINE,
     OPERATORS,
     RUN_CHART_RULES,
+    SCHEDULE_FIELDS,
     Alert,
     Choice,
     Condition,
@@ -459,7 +460,16 @@ class _Reader:
         return value
 
     def schedule(self, node: Node) -> Schedule | None:
-        allowed = {"every", "opens", "per", "roles", "remind_after", "escalate_after"}
+        allowed = {
+            "every",
+            "opens",
+            "per",
+            "roles",
+            "remind_after",
+            "escalate_after",
+            "invite",
+            "remind",
+        }
         fields = self.mapping(node, "schedule", allowed)
         if fields is None:
             return None
@@ -493,6 +503,12 @@ class _Reader:
             if "escalate_after" in fields
             else None
         )
+        invite, remind = (
+            self.template(fields[name], f"schedule.{name}", set(SCHEDULE_FIELDS))
+            if name in fields
+            else {}
+            for name in ("invite", "remind")
+        )
         return Schedule(
             every,
             opens,
@@ -500,6 +516,8 @@ class _Reader:
             tuple(r for r in roles if r),
             tuple(r for r in reminders if r),
             escalate,
+            invite,
+            remind,
         )
 
 

@@ -91,6 +91,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Envoyez QI pour répondre au suivi, AIDE pour l'aide.",
         "bm": "QI ci ka jaabi di, AIDE ka dɛmɛ sɔrɔ.",
     },
+    "schedule.invite": {
+        "fr": "{flow} {period} ouvert: composez {code} ou envoyez QI.",
+        "bm": "{flow} {period} dayɛlɛla: {code} wele walima QI ci.",
+    },
+    "schedule.remind": {
+        "fr": "Rappel: {flow} {period} pas encore envoyé. Composez {code} ou envoyez QI.",
+        "bm": "Hakilijigin: {flow} {period} ma ci fɔlɔ. {code} wele walima QI ci.",
+    },
     "unavailable": {
         "fr": "Service indisponible. Réessayez dans quelques minutes.",
         "bm": "Baara tɛ taa sisan. Aw ye segin a kan sɔɔni.",

@@ -67,3 +67,25 @@ def _label(schedule: Schedule, opens: datetime) -> str:
         year, week, _ = opens.isocalendar()
         return f"{year}-W{week:02d}"
     return f"{opens.year}-{opens.month:02d}"
+
+
+def latest_weekly(spec: str, local: datetime) -> datetime:
+    """The latest moment at or before `local` matching `spec` ("mon 07:00", like DIGEST_AT)."""
+    day, _, at = spec.partition(" ")
+    hours, minutes = (int(part) for part in at.split(":"))
+    candidate = local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    candidate -= timedelta(days=(local.weekday() - WEEKDAYS.index(day)) % 7)
+    return candidate if candidate <= local else candidate - timedelta(days=7)
+
+
+def short_period(label: str) -> str:
+    """A period's label as an SMS names it: 2026-W49 -> S49, 2026-11-27 -> 27/11, 2026-11 -> 11/2026."""
+    if "-W" in label:
+        return f"S{label.split('-W')[1]}"
+    parts = label.split("-")
+    return f"{parts[2]}/{parts[1]}" if len(parts) == 3 else f"{parts[1]}/{parts[0]}"
+
+
+def subject_of(period: str) -> str:
+    """What a supervisor's SMS is about, in as few characters as possible: "QI S49"."""
+    return f"QI {short_period(period)}"

@@ -5,6 +5,7 @@ from models.checkins import Answer, Checkin, Session, UssdEvent
 from models.directory import Facility, Worker
 from models.flows import Flow, FlowVersion
 from models.messages import InboundMessage, OutboundMessage
+from models.schedule import ScheduleRun
 
 __all__ = [
     "Answer",
@@ -14,6 +15,7 @@ __all__ = [
     "FlowVersion",
     "InboundMessage",
     "OutboundMessage",
+    "ScheduleRun",
     "Session",
     "UssdEvent",
     "Worker",

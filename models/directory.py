@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import UTCDateTime, db, utcnow
 
 FACILITY_KINDS = ("region", "csref", "cscom")
-ROLES = ("qi_focal_point", "dtc", "midwife", "nurse", "supervisor", "other")
+ROLES = ("qi_focal_point", "dtc", "midwife", "nurse", "supervisor", "regional", "other")
+VIEWER_ROLES = ("supervisor", "regional")
+"""People who oversee CSComs (a CSRef's district, a region) rather than answer check-ins."""
 LANGUAGES = ("fr", "bm")
 
 

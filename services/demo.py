@@ -1,4 +1,6 @@
-"""A demo district to try the service with: one CSRef, three CSComs, their staff and flows.
+"""A demo region to try the service with: the district of Kati (a CSRef, three CSComs, their
+staff and supervisor), a second district (Koulikoro: one CSCom, its own supervisor) and a
+regional viewer, so that what one supervisor may see, and not see, shows in the demo.
 
 Running it again updates the same rows, so `seed-demo` is safe to repeat.
 """
@@ -20,10 +22,14 @@ FACILITIES = [
     ("CSCOM-MLB", "CSCom Malibougou", "cscom", "CSREF-KATI"),
     ("CSCOM-KTD", "CSCom Kati Dar Salam", "cscom", "CSREF-KATI"),
     ("CSCOM-SNB", "CSCom Sanankoroba", "cscom", "CSREF-KATI"),
+    ("CSREF-KLK", "CSRef de Koulikoro", "csref", "REG-KKR"),
+    ("CSCOM-KLB", "CSCom Koulikoro Gare", "cscom", "CSREF-KLK"),
 ]
 
 WORKERS = [
     ("Dr Awa Traoré", "+22370000001", "CSREF-KATI", "supervisor", "fr"),
+    ("Dr Seydou Diallo", "+22370000002", "REG-KKR", "regional", "fr"),
+    ("Dr Mamadou Touré", "+22370000003", "CSREF-KLK", "supervisor", "fr"),
     ("Fatoumata Diarra", "+22370000011", "CSCOM-MLB", "qi_focal_point", "fr"),
     ("Moussa Coulibaly", "+22370000012", "CSCOM-MLB", "dtc", "bm"),
     ("Kadiatou Keita", "+22370000013", "CSCOM-MLB", "midwife", "bm"),
@@ -31,11 +37,13 @@ WORKERS = [
     ("Oumar Dembélé", "+22370000022", "CSCOM-KTD", "dtc", "fr"),
     ("Mariam Konaté", "+22370000031", "CSCOM-SNB", "qi_focal_point", "fr"),
     ("Ibrahim Sidibé", "+22370000032", "CSCOM-SNB", "dtc", "bm"),
+    ("Assitan Coulibaly", "+22370000041", "CSCOM-KLB", "qi_focal_point", "fr"),
+    ("Bakary Doumbia", "+22370000042", "CSCOM-KLB", "dtc", "bm"),
 ]
 
 
 def seed_demo() -> dict[str, int]:
-    """Create or update the demo district; returns how many of each thing it holds."""
+    """Create or update the demo region; returns how many of each thing it holds."""
     by_code: dict[str, Facility] = {}
     for code, name, kind, parent in FACILITIES:
         facility = db.session.scalar(sa.select(Facility).where(Facility.code == code)) or Facility(

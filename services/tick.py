@@ -6,36 +6,40 @@ lets an admin replay a missed run.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from redis import Redis
 
-from models import Checkin, Worker, db
-from services import checkins
+from config import Settings
+from models import Checkin, db
+from services import scheduled
 from workers import outbox
 from workers.outbox.sweep import SweepReport
 
 
 @dataclass(frozen=True)
 class TickReport:
-    opened: int
+    written: Counter[str]
+    """Messages the scheduled work wrote, per kind (invitation, reminder, escalation, digest)."""
     missed: int
     outbox: SweepReport
     nudged: bool
 
     def __str__(self) -> str:
+        written = ", ".join(f"{kind}: {n}" for kind, n in sorted(self.written.items()) if n)
         dispatch = "dispatch nudged" if self.nudged else "Redis unavailable, the outbox waits"
         return (
-            f"{self.opened} check-ins opened, {self.missed} missed; outbox: "
+            f"scheduled: {written or 'nothing due'}; {self.missed} check-ins missed; outbox: "
             f"{self.outbox.requeued} requeued, {self.outbox.resent} interrupted sent again, "
             f"{dispatch}"
         )
 
 
-def tick(now: datetime, timezone: str, redis: Redis) -> TickReport:
-    """Open due check-ins, close missed ones, repair the outbox and nudge its dispatch.
+def tick(now: datetime, settings: Settings, redis: Redis) -> TickReport:
+    """Close missed check-ins, do the scheduled work due, repair the outbox and nudge it.
 
     The tick does not send: a worker dispatches what is due (so a row held by quiet hours or
     a backoff leaves within a minute of its time, and a Redis outage is caught up here).
@@ -46,10 +50,7 @@ def tick(now: datetime, timezone: str, redis: Redis) -> TickReport:
         .values(status="missed")
         .execution_options(synchronize_session=False)
     ).rowcount
-    before = db.session.scalar(sa.select(sa.func.count(Checkin.id)))
-    for worker in db.session.scalars(sa.select(Worker).where(Worker.active.is_(True))):
-        checkins.options_for(worker, now, timezone)
-    after = db.session.scalar(sa.select(sa.func.count(Checkin.id)))
     db.session.commit()
+    written = scheduled.run(settings, now)
     repaired = outbox.sweep(redis, now)
-    return TickReport(after - before, missed, repaired, outbox.nudge(redis))
+    return TickReport(written, missed, repaired, outbox.nudge(redis))

@@ -73,17 +73,17 @@ def test_export_gives_back_the_published_text_exactly(app):
     assert "no published flow 'nope'" in missing.output
 
 
-def test_tick_opens_one_checkin_per_cscom_and_marks_last_weeks_missed(app):
+def test_tick_opens_one_checkin_per_cscom_invites_and_marks_last_weeks_missed(app):
     seed_demo()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["tick", "--now", "2026-11-30T08:05"])
-    assert "3 check-ins opened, 0 missed" in first.output
+    assert "scheduled: check-ins opened: 4, invitation: 8; 0 check-ins missed" in first.output
     periods = set(db.session.scalars(sa.select(Checkin.period)))
     assert periods == {"2026-W49"}
     again = runner.invoke(args=["tick", "--now", "2026-11-30T09:00"])
-    assert "0 check-ins opened, 0 missed" in again.output
+    assert "scheduled: nothing due; 0 check-ins missed" in again.output
     next_week = runner.invoke(args=["tick", "--now", "2026-12-07T08:00"])
-    assert "3 check-ins opened, 3 missed" in next_week.output
+    assert "check-ins opened: 4, digest: 3, invitation: 8; 4 check-ins missed" in next_week.output
 
 
 def test_tick_refuses_a_malformed_date(app):

@@ -163,7 +163,7 @@ def test_bad_worker_rows_are_printed_by_line_and_the_exit_code_is_1(run):
         "line 4: invalid phone: '12 34' is not a valid phone number",
         "line 5: unknown facility code 'CSCOM-XYZ'",
         "line 6: unknown role 'chief' (expected qi_focal_point, dtc, midwife, nurse, "
-        "supervisor or other)",
+        "supervisor, regional or other)",
         "line 7: unknown language 'en' (expected fr or bm)",
     ]
     assert result.stdout == "3 created, 0 updated, 4 errors\n"

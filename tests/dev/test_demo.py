@@ -92,7 +92,14 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         assert talk.replies() == ["Merci, vos réponses sont enregistrées."]
         exported = wait_for_delivery(env)
         outbound = [row for row in exported if row["direction"] == "out"]
-        assert len(outbound) == 12  # 11 replies and the supervisor's alert (met: no)
+        invitations = [
+            r for r in outbound if "ouvert: composez" in r["text"] or "dayèlèla" in r["text"]
+        ]
+        assert len(outbound) == 12 + len(
+            invitations
+        )  # 11 replies, the alert, the clock's invitations
+        alerts = [r for r in outbound if "pas de réunion" in r["text"]]
+        assert len(alerts) == 1  # the supervisor's alert (met: no)
         assert {row["status"] for row in outbound} == {"success"}
         received = requests.get(f"{standin}/_standin/messages", timeout=5).json()["messages"]
         assert sorted(m["id"] for m in received) == sorted(r["gateway_id"] for r in outbound)

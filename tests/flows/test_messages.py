@@ -16,6 +16,9 @@ REALISTIC = {
     "n": 12,
     "prompt": "Parmi eux, combien ont bénéficié de...",
     "reason": "Choix invalide: tapez 1 à 6.",
+    "flow": "Suivi QI de la semaine",
+    "period": "S49",
+    "code": "*384*123#",
 }
 CASES = [(key, lang) for key, texts in MESSAGES.items() for lang in texts]
 

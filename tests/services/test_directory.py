@@ -426,8 +426,8 @@ def test_a_bad_worker_row_among_good_ones_is_reported_and_the_good_ones_are_kept
         ("Oumar Dembélé,70000022,,dtc,fr", "facility_code is empty"),
         (
             "Oumar Dembélé,70000022,CSCOM-MLB,doctor,fr",
-            "unknown role 'doctor' (expected qi_focal_point, dtc, midwife, nurse, supervisor "
-            "or other)",
+            "unknown role 'doctor' (expected qi_focal_point, dtc, midwife, nurse, supervisor, "
+            "regional or other)",
         ),
         ("Oumar Dembélé,70000022,CSCOM-MLB,,fr", "role is empty"),
         ("Oumar Dembélé,70000022,CSCOM-MLB,dtc,en", "unknown language 'en' (expected fr or bm)"),

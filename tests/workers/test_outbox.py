@@ -200,7 +200,7 @@ def test_a_nudge_with_redis_down_returns_quietly_and_the_tick_catches_up(
 ):
     write(settings, phones(2))
     assert outbox.nudge(connect("redis://127.0.0.1:1/0")) is False
-    report = tick(utcnow(), settings.timezone, redis)
+    report = tick(utcnow(), settings, redis)
     assert report.nudged
     assert "dispatch nudged" in str(report)
     run_worker()

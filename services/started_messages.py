@@ -1,0 +1,82 @@
+"""Writing the messages the service starts (invitations, reminders, escalations, digests).
+
+They are held by quiet hours (services/outbox.py sets when each may leave) and by the daily
+limit here: `DAILY_SMS_LIMIT` messages the service starts for one person in one local day;
+replies and alerts are never held and do not count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from config import Settings
+from models import OutboundMessage
+from services.outbox import SERVICE_STARTED
+from services.quiet_hours import release_time
+
+_INSERT_BY_DIALECT = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+_outbox = OutboundMessage.__table__
+
+
+def write(
+    connection: sa.Connection,
+    settings: Settings,
+    rows: list[dict],
+    closes_at: datetime | None = None,
+) -> int:
+    """Insert service-started rows within each person's daily limit; returns how many are new.
+
+    A message over `DAILY_SMS_LIMIT` for its person and local day waits for the next day's
+    first hour outside quiet hours; if its period (`closes_at`) has closed by then it is kept,
+    skipped, with that reason. A row whose dedupe key exists already is not written again.
+    """
+    if not rows:
+        return 0
+    _within_daily_limit(connection, settings, rows, closes_at)
+    insert = _INSERT_BY_DIALECT[connection.dialect.name](_outbox)
+    written = connection.execute(
+        insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_outbox.c.id), rows
+    ).all()
+    return len(written)
+
+
+def _within_daily_limit(
+    connection: sa.Connection, settings: Settings, rows: list[dict], closes_at: datetime | None
+) -> None:
+    zone = ZoneInfo(settings.timezone)
+    day_of = lambda moment: moment.astimezone(zone).date()  # noqa: E731
+    days = {day_of(row["not_before"]) for row in rows}
+    first = datetime.combine(min(days), datetime.min.time(), zone)
+    last = datetime.combine(max(days) + timedelta(days=2), datetime.min.time(), zone)
+    counted = Counter(
+        (worker_id, day_of(not_before))
+        for worker_id, not_before in connection.execute(
+            sa.select(_outbox.c.worker_id, _outbox.c.not_before).where(
+                _outbox.c.worker_id.in_({row["worker_id"] for row in rows}),
+                _outbox.c.kind.in_(SERVICE_STARTED),
+                _outbox.c.status != "cancelled",
+                _outbox.c.not_before >= first,
+                _outbox.c.not_before < last,
+            )
+        )
+    )
+    for row in rows:
+        row.setdefault("status", "pending")  # every row of one INSERT has the same columns
+        row.setdefault("failure_reason", None)
+        if row["kind"] not in SERVICE_STARTED:
+            continue
+        day = day_of(row["not_before"])
+        while counted[(row["worker_id"], day)] >= settings.daily_sms_limit:
+            day += timedelta(days=1)
+            midnight = datetime.combine(day, datetime.min.time(), zone)
+            row["not_before"] = release_time(midnight, settings.quiet_hours, settings.timezone)
+        if closes_at is not None and row["not_before"] >= closes_at:
+            row["status"], row["failure_reason"] = "cancelled", "daily limit; period closed"
+        else:
+            counted[(row["worker_id"], day)] += 1
