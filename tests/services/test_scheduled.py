@@ -9,17 +9,23 @@ escalation after 3 days, digest Monday 07:00). Times are Bamako's (UTC).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from models import OutboundMessage, Worker, db
-from services import scheduled
 from services.demo import seed_demo
+from services.tick import tick as clock_tick
 from tests.webhooks.test_ussd import WHOLE_CHECKIN
+from workers.outbox import dispatch
 
+ROOT = Path(__file__).resolve().parents[2]
 AWA, SEYDOU, MAMADOU = "+22370000001", "+22370000002", "+22370000003"  # Kati, region, Koulikoro
 FATOUMATA, MOUSSA = "+22370000011", "+22370000012"
 AMINATA, OUMAR, MARIAM, IBRAHIM = "+22370000021", "+22370000022", "+22370000031", "+22370000032"
@@ -76,7 +82,8 @@ def last_id() -> int:
 
 
 def tick(app, moment: str) -> None:
-    scheduled.run(app.config["SETTINGS"], at(moment))
+    """What the clock does every minute, as if at `moment`."""
+    clock_tick(at(moment), app.config["SETTINGS"], app.extensions["redis"])
 
 
 @pytest.fixture
@@ -103,7 +110,7 @@ def report(client, phone: str, moment: str, monkeypatch) -> None:
 
 
 def test_a_month_of_the_demo_district_sends_exactly_the_expected_messages(
-    app, client, district, monkeypatch
+    app, client, district, monkeypatch, standin, redis, run_worker
 ):
     for moment, expected in MONTH:
         for when, phone in REPORTS.items():
@@ -127,3 +134,38 @@ def test_a_month_of_the_demo_district_sends_exactly_the_expected_messages(
         SEYDOU: "QI S49 Région de Koulikoro: 2/4 ont répondu. CSRef de Koulikoro 0/1, "
         "CSRef de Kati 2/3",
     }
+    # Every one of them leaves through the real worker and the official SDK, once.
+    dispatch(redis, at("2027-01-01T00:00"))
+    run_worker()
+    sent = Counter(message.number for message in standin.messages())
+    expected = Counter(db.session.scalars(sa.select(OutboundMessage.phone)))
+    assert sent == expected
+
+
+def test_two_clocks_at_once_write_each_message_once(app, district, tmp_path):
+    """Two `flask tick` processes started together (the clock restarted on two machines)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "REDIS_URL": app.config["SETTINGS"].redis_url,
+        "QUIET_HOURS": "",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "app", "tick", "--now", "2026-11-30T08:00"]
+    clocks = [subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE) for _ in "ab"]
+    assert [clock.wait(60) for clock in clocks] == [0, 0], [c.stderr.read() for c in clocks]
+    rows = db.session.execute(sa.select(OutboundMessage.kind, OutboundMessage.phone)).all()
+    assert sorted(rows) == sorted(("invitation", phone) for phone in ALL_ASKED)
+
+
+def test_an_idle_minute_costs_at_most_five_statements(app, district):
+    """Transaction control aside: the missed check-ins, the work done, the outbox's repairs."""
+    tick(app, "2026-11-30T08:00")
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        tick(app, "2026-11-30T08:01")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    work = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+    assert len(work) <= 5, work
