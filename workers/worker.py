@@ -58,15 +58,16 @@ class AppWorker(SimpleWorker):
                 worked = super().work(burst=burst, **kwargs) or worked
             except RedisError as exc:  # raised before or after RQ's loop (birth, teardown)
                 log.error("worker %s: Redis error outside the work loop: %s", self.name, exc)
-            if (
-                burst
-                or self._stop_requested
-                or kwargs.get("max_jobs")
-                or kwargs.get("max_idle_time")
-            ):
+            if self._ended_on_purpose(burst, kwargs):
                 return worked
             self._wait_for_redis()
             self.name = uuid.uuid4().hex  # the old name may still be registered as alive
+
+    def _ended_on_purpose(self, burst: bool, options: dict[str, Any]) -> bool:
+        """Burst done, a limit reached, or a SIGTERM/SIGINT (RQ notes its time; its stop flag
+        is set only when the signal comes mid-job)."""
+        asked = self._stop_requested or self._shutdown_requested_date is not None
+        return burst or asked or bool(options.get("max_jobs") or options.get("max_idle_time"))
 
     def _wait_for_redis(self) -> None:
         """Back off until Redis answers (at least one pause, so no loop spins on a bug)."""

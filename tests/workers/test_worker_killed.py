@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,40 +15,10 @@ import sqlalchemy as sa
 from models import OutboundMessage, db
 from models.base import utcnow
 from services.outbox import compose
+from tests.workers.processes import count, start_worker
 from workers import outbox
 from workers.outbox.retry import backoff
 from workers.outbox.sweep import STALE_QUEUED, sweep
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(app, standin_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["SETTINGS"].redis_url,
-        "AT_API_URL": f"{standin_url}/version1",
-        "AT_API_KEY": "test-key",
-        "AT_TIMEOUT": "10",
-    }
-    rq = Path(sys.executable).parent / "rq"
-    command = [
-        str(rq),
-        "worker",
-        "-w",
-        "workers.worker.AppWorker",
-        "--burst",
-        "--url",
-        env["REDIS_URL"],
-    ]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-
-def count(status: str) -> int:
-    db.session.rollback()  # see what the worker process committed
-    return db.session.scalar(sa.select(sa.func.count()).where(OutboundMessage.status == status))
 
 
 @pytest.mark.slow
