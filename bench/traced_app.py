@@ -1,15 +1,16 @@
-"""The real app with probes for finding latency stalls: bench/ussd.py --app-factory uses it.
+"""The real app with probes for finding latency stalls, for bench/ussd.py --app-factory.
 
-Served instead of `app:create_app`, it logs to stderr (the server's log in bench/results/),
-with the wall-clock time and the process id so that lines line up with the client's slowest
-requests:
+`bench.traced_app:create_web_app` is the Procfile's factory (app.create_web_app) with probes,
+`bench.traced_app:create_app` the same without the frozen heap. Served, either logs to stderr
+(the server's log in bench/results/), with the wall-clock time and the process id, so that the
+lines match the client's slowest requests:
 
 - every request slower than STEP_SLOW_MS: its start, duration and step number (the count of
   inputs in `text`; never the text itself, which holds health answers);
 - every garbage collection of generation 2, and any other longer than GC_SLOW_MS;
 - every read of the current flows (services/flow_store.py's refresh) and how long it took.
 
-Each line starts with "probe" and is one JSON object, for `bench/ussd.py --probe-report`.
+Each line is "probe " and one JSON object; bench/ussd.py sums them up after the run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import time
 from urllib.parse import parse_qs
 
-from app import create_app as _create_app
+import app as real
 from services import flow_store
 
 STEP_SLOW_MS = 40.0
@@ -34,8 +35,17 @@ def probe(kind: str, **fields) -> None:
     sys.stderr.write("probe " + json.dumps(fields) + "\n")
 
 
+def create_web_app():
+    """app.create_web_app, probed."""
+    return _probed(real.create_web_app())
+
+
 def create_app():
-    app = _create_app()
+    """app.create_app (no frozen heap), probed."""
+    return _probed(real.create_app())
+
+
+def _probed(app):
     _watch_gc()
     _watch_flow_reads()
     app.wsgi_app = _timed(app.wsgi_app)

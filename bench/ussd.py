@@ -346,7 +346,6 @@ class Target:
 
 
 SERVER_NAME = re.compile(r"procfile|granian(?:-t(\d+))?|gunicorn")
-APP_SPEC = "app:create_app"
 
 
 def floor_app(target: Target) -> str:
@@ -354,29 +353,31 @@ def floor_app(target: Target) -> str:
     return f"bench.{target.app}_app:app"
 
 
+def procfile_web() -> list[str]:
+    """The Procfile's `web:` command as production runs it, each ${VAR:-default} at its default."""
+    for line in (REPO / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            command = shlex.split(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", line.removeprefix("web:")))
+            if command[0] != "granian" or "--factory" not in command:
+                sys.exit(f"the bench serves a granian web: line with a --factory, not {line}")
+            return command
+    sys.exit("the Procfile has no web: line")
+
+
 def procfile_command(target: Target, port: int, factory: str) -> list[str]:
-    """The Procfile's `web:` command as production runs it (each ${VAR:-default} at its default),
-    on 127.0.0.1:`port`, serving the floor instead of the app factory for a floor."""
-    line = next(
-        (line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:")),
-        None,
-    )
-    if line is None:
-        sys.exit("the Procfile has no web: line")
-    command = shlex.split(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", line.removeprefix("web:")))
-    if command[0] != "granian" or APP_SPEC not in command:
-        sys.exit(f"the bench serves a granian web: line with {APP_SPEC}; the Procfile says {line}")
+    """The Procfile's web command on 127.0.0.1:`port`, serving `factory` or a floor."""
+    command = procfile_web()
     command[0] = str(VENV_BIN / "granian")
     for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
         if option in command:
             command[command.index(option) + 1] = value
         else:
             command += [option, value]
-    if target.app != "app":
-        command[command.index(APP_SPEC)] = floor_app(target)
-        command.remove("--factory")
+    at = command.index("--factory")
+    if target.app == "app":
+        command[at + 1] = factory
     else:
-        command[command.index(APP_SPEC)] = factory
+        command[at : at + 2] = [floor_app(target)]
     return command
 
 
@@ -431,12 +432,30 @@ def serving(target: Target, args, stamp: str):
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends exactly that
+            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None,
         )
     try:
         wait_ready(port, process, log_path)
         yield Server(f"http://127.0.0.1:{port}", process.pid)
     finally:
         stop(process)
+        print_probes(log_path)
+
+
+def print_probes(log_path: Path) -> None:
+    """The summary of bench/traced_app.py's probe lines in a server's log, if it has any."""
+    probes = collections.defaultdict(list)
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("probe {"):
+            found = json.loads(line.removeprefix("probe "))
+            kind = found["kind"] + (f" gen {found['generation']}" if "generation" in found else "")
+            probes[kind].append(found["ms"])
+    for kind, values in sorted(probes.items()):
+        values.sort()
+        log(
+            f"  probe {kind}: {len(values)}, median {values[len(values) // 2]:.1f} ms,"
+            f" max {values[-1]:.1f} ms"
+        )
 
 
 def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
@@ -531,6 +550,18 @@ def cpu_sample(server_pgid: int, dbname: str) -> dict:
     sample["client"] = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
     sample["time"] = time.monotonic()
     return sample
+
+
+def prioritise_backends(args, dbname: str) -> None:
+    """--nice for the PostgreSQL backends serving the bench database (the servers' pools)."""
+    with psycopg.connect(libpq_url(args.database_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    for (pid,) in rows:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.setpriority(os.PRIO_PROCESS, pid, args.nice)
 
 
 def wait_quiet(limit: float, threshold: float) -> float:
@@ -838,6 +869,8 @@ def measure(server: Server, target: Target, args, phones, screens, rate: float =
     if not rate and args.warmup > 0:
         run_wrk(server, phones, screens, label + "-warmup", args.warmup, args.concurrency)
     attempts = []
+    if args.nice:
+        prioritise_backends(args, dbname)
     for attempt in range(args.retries + 1):
         before = settled_counts(args) if target.app == "app" else None
         idle_busy = wait_quiet(args.wait_quiet, args.noise) if args.wait_quiet > 0 else None
@@ -1153,8 +1186,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="open loop: arrivals and thinking")
     parser.add_argument(
         "--app-factory",
-        default=APP_SPEC,
-        help="the real app's factory; bench.traced_app:create_app logs stalls (see that file)",
+        help="the real app's factory (default: the Procfile's); bench.traced_app:create_web_app"
+        " logs stalls (see that file)",
     )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--granian-args", default="", help="extra granian options")
@@ -1182,6 +1215,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--retries", type=int, default=1, help="times a disturbed run is measured again"
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the servers, the load generators and the bench database's backends"
+        " (e.g. -10 as root, on a machine shared with other work: others' CPU use still shows)",
+    )
     parser.add_argument("--max-seconds", type=int, default=1800, help="hard limit for the run")
     args = parser.parse_args()
     if args.quick:
@@ -1193,11 +1233,15 @@ def parse_args() -> argparse.Namespace:
     if unknown := [name for name in args.apps if name not in ("bare", "commit", "app")]:
         parser.error(f"unknown apps: {unknown}")
     args.loads = [float(load) for load in args.loads.split(",")]
+    procfile = procfile_web()
+    args.app_factory = args.app_factory or procfile[procfile.index("--factory") + 1]
     return args
 
 
 def main() -> int:
     args = parse_args()
+    if args.nice:
+        os.nice(args.nice)  # this process runs the open-loop client and starts wrk
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
 
