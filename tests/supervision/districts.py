@@ -1,9 +1,8 @@
-"""Test data for scoping: the demo district, a second district of its region, another region.
+"""Test data for scoping: the demo's region, and another region nobody in the demo may see.
 
-Region of Koulikoro (REG-KKR): the demo's district of Kati (CSREF-KATI: MLB, KTD, SNB, with
-supervisor Dr Awa Traoré) and the district of Koulikoro (CSREF-KLK: KLB, with its own
-supervisor); a regional viewer at REG-KKR. Region of Ségou (REG-SGU): one district, one CSCom,
-which no one above may see. Idempotent, so it stays right whatever the demo itself seeds.
+The demo's region of Koulikoro (REG-KKR): the district of Kati (CSREF-KATI: MLB, KTD, SNB, with
+supervisor Dr Awa Traoré), the district of Koulikoro (CSREF-KLK: KLB, with its own supervisor)
+and a regional viewer. Added here, the region of Ségou (REG-SGU): one district, one CSCom.
 """
 
 from __future__ import annotations
@@ -31,22 +30,17 @@ LATE_EVENING = datetime(2026, 12, 2, 22, 0, tzinfo=UTC)
 COMPACT = "QI 1 6 2 45 40 1 2 RAS"
 
 FACILITIES = [
-    ("CSREF-KLK", "CSRef de Koulikoro", "csref", "REG-KKR"),
-    ("CSCOM-KLB", "CSCom Koulikoro Gare", "cscom", "CSREF-KLK"),
     ("REG-SGU", "Région de Ségou", "region", None),
     ("CSREF-SGU", "CSRef de Ségou", "csref", "REG-SGU"),
     ("CSCOM-SGU", "CSCom Pelengana", "cscom", "CSREF-SGU"),
 ]
 WORKERS = [
-    ("Dr Seydou Diallo", REGIONAL, "REG-KKR", "regional", "fr"),
-    ("Dr Mamadou Touré", OTHER_SUPERVISOR, "CSREF-KLK", "supervisor", "fr"),
-    ("Assitan Coulibaly", KLB_FOCAL_POINT, "CSCOM-KLB", "qi_focal_point", "fr"),
     ("Fanta Camara", SGU_FOCAL_POINT, "CSCOM-SGU", "qi_focal_point", "fr"),
 ]
 
 
 def seed_districts() -> None:
-    """The demo, then the second district, the regional viewer and the other region."""
+    """The demo, then the other region."""
     seed_demo()
     for code, name, kind, parent in FACILITIES:
         facility = facility_by_code(code) or Facility(code=code)
