@@ -1,7 +1,9 @@
 """`flask simulate --phone NUMBER`: a basic phone in the terminal, talking to the real webhook.
 
 It posts exactly what the gateway would (form fields, the cumulative `text`), so what you see
-is what a health worker's phone would show.
+is what a health worker's phone would show. With no `--url` it talks to the running `bin/demo`
+(which writes its addresses to instance/demo.json: dev/demo_state.py), so the README's commands
+work as written whatever ports the demo took.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass, field
 import click
 import requests
 from flask import current_app
+
+from dev.demo_state import DemoState, read_state
+
+DEFAULT_URL = "http://127.0.0.1:5000"
 
 Post = Callable[[str, dict[str, str]], tuple[int, str]]
 """(path, form) -> (HTTP status, body): over HTTP in the simulator, the test client in tests."""
@@ -107,25 +113,44 @@ class SmsPhone:
 
     def _received(self) -> list[dict]:
         url = f"{self.standin_url}/_standin/messages"
-        return requests.get(url, params={"to": self.phone}, timeout=5).json()["messages"]
+        try:
+            response = requests.get(url, params={"to": self.phone}, timeout=5)
+        except requests.ConnectionError as exc:
+            raise click.ClickException(
+                f"cannot reach the gateway stand-in at {self.standin_url}: is it running?"
+            ) from exc
+        return response.json()["messages"]
 
 
-def standin_root(api_url: str | None) -> str:
+def standin_root(demo: DemoState | None, api_url: str | None) -> str:
+    """Where the SMS the service sent can be read back: the running demo's stand-in, else the
+    stand-in AT_API_URL names.
+
+    The demo's comes first: the replies come from the service the simulator talks to, which
+    sends through the demo's stand-in whatever AT_API_URL this terminal happens to hold.
+    """
+    if demo is not None:
+        return demo.standin_url
     if not api_url:
-        raise click.ClickException("AT_API_URL must point at the gateway stand-in to simulate SMS")
+        raise click.ClickException(
+            "no gateway stand-in to read the replies from: start bin/demo in another terminal,"
+            " or set AT_API_URL to a stand-in's /version1 URL"
+        )
     return api_url.rstrip("/").removesuffix("/version1")
 
 
 @click.command("simulate")
 @click.option("--phone", required=True, help="The worker's phone number, e.g. +22370000011.")
 @click.option("--channel", type=click.Choice(["ussd", "sms"]), default="ussd", show_default=True)
-@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The service.")
-def simulate_command(phone: str, channel: str, url: str) -> None:
+@click.option("--url", help=f"The service [default: the running bin/demo's, else {DEFAULT_URL}].")
+def simulate_command(phone: str, channel: str, url: str | None) -> None:
     """Be PHONE: walk a check-in by USSD, or text the service by SMS (Ctrl-D to stop)."""
     settings = current_app.config["SETTINGS"]
+    demo = read_state()
+    url = url or (demo.web_url if demo else DEFAULT_URL)
     post = http_post(url, settings.webhook_token)
     if channel == "sms":
-        _sms_loop(SmsPhone(post, phone, standin_root(settings.at_api_url)))
+        _sms_loop(SmsPhone(post, phone, standin_root(demo, settings.at_api_url)))
     else:
         _ussd_loop(UssdDial(post, phone))
 
