@@ -7,7 +7,7 @@ code and another district's code get the same answer.
 
 Coaching (`R <code> <text>`): one outbox row of kind `coaching` per active, not opted-out QI
 focal point of the CSCom, signed with the supervisor's name and cut to two segments; it waits
-for quiet hours to end like any message the service starts. The supervisor gets one
+for quiet hours to end like any message the service starts (services/outbox.py). The supervisor gets one
 confirmation (a reply, at once) naming who it went to and when, or why it could not go. The
 focal point answers with `R <text>`: that goes to the supervisor who last coached their CSCom.
 Who coached is read from the coaching row's dedupe key, `coaching:<inbound id>:<recipient id>`:
@@ -31,8 +31,7 @@ from flows.lint import outgoing
 from flows.messages import say
 from models import Facility, InboundMessage, OutboundMessage, Worker, db
 from services import oversight
-from services.outbox import QUIET_HOURS, message_row
-from services.quiet_hours import release_time
+from services.outbox import compose
 from supervision import commands, replies
 
 log = logging.getLogger(__name__)
@@ -147,44 +146,31 @@ class SupervisorSms:
     ) -> Answered:
         """One coaching row per recipient (`render` signs it), then the sender's confirmation."""
         inbound_id = self._current_inbound(sender)
-        cut_any, release = False, self.now
+        cut_any, release, written = False, self.now, 0
         for person in recipients:
             fits = self._fits(person.language)
             text, cut = replies.cut_to_fit(note, functools.partial(render, person), fits)
-            row = self._held(
-                message_row(
-                    self.settings,
-                    self.now,
-                    phone=person.phone,
-                    text=render(person, text),
-                    kind=COACHING,
-                    language=person.language,
-                    worker_id=person.id,
-                    dedupe_key=f"{KEY_PREFIX}{inbound_id}:{person.id}",
-                )
+            message = compose(
+                self.settings,
+                self.now,
+                phone=person.phone,
+                text=render(person, text),
+                kind=COACHING,
+                language=person.language,
+                worker=person,
+                dedupe_key=f"{KEY_PREFIX}{inbound_id}:{person.id}",
             )
-            db.session.add(OutboundMessage(**row))
-            cut_any, release = cut_any or cut, max(release, row["not_before"])
+            if message is not None:  # written (compose skips a repeat and an opted-out person)
+                written += 1
+                release = max(release, message.not_before)
+            cut_any = cut_any or cut
         log.info(
             "coaching: worker %s wrote to %d people (%d characters)",
             sender.id,
             len(recipients),
             len(note),
         )
-        return Answered(
-            self._confirmation(sender.language, names, release, cut_any), len(recipients)
-        )
-
-    def _held(self, row: dict) -> dict:
-        """Coaching waits for quiet hours to end, as every message the service starts.
-
-        services/outbox.py's SERVICE_STARTED does not name `coaching` yet; this applies the
-        same rule to the row until it does (then it changes nothing).
-        """
-        release = release_time(self.now, self.settings.quiet_hours, self.settings.timezone)
-        if release > row["not_before"]:
-            row.update(not_before=release, failure_reason=QUIET_HOURS)
-        return row
+        return Answered(self._confirmation(sender.language, names, release, cut_any), written)
 
     def _confirmation(self, language: str, names: str, release: datetime, cut: bool) -> str:
         if release > self.now:

@@ -17,7 +17,6 @@ from tests.supervision.districts import (
     COMPACT,
     FOCAL_POINT,
     KLB_FOCAL_POINT,
-    KTD_FOCAL_POINT,
     REGIONAL,
     SGU_FOCAL_POINT,
     SUPERVISOR,
@@ -214,7 +213,7 @@ def test_a_flow_for_other_roles_does_not_hide_the_menu_nor_open_a_checkin(app, d
 
 
 def test_a_health_worker_still_gets_the_checkin(app, districts):
-    assert Dial(app, KTD_FOCAL_POINT).start().startswith("CON QI jèkulu ye réunion kè")
+    assert Dial(app, FOCAL_POINT).start().startswith("CON L'équipe QI s'est réunie cette semaine ?")
 
 
 def _count(model) -> int:
