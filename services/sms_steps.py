@@ -159,11 +159,14 @@ class _Step:
     def _supervision(self, worker: Worker, text: str) -> bool:
         """A viewer's command (MANQUANTS, DETAIL, R, AIDE), or a worker's `R` answer to coaching.
 
-        False when the message is neither: it is then handled as anyone's.
+        False when the message is neither: it is then handled as anyone's. A viewer's message
+        that is no command and no part of a check-in is answered with the viewers' keywords.
         """
         supervision = SupervisorSms(self.settings, self.keywords, self.now)
         if oversight.is_viewer(worker):
-            answered = supervision.answer(worker, text)
+            answered = supervision.answer(
+                worker, text, otherwise_help=not self._in_checkin(worker, text)
+            )
         else:
             answered = supervision.reply_to_coach(worker, text)
         if answered is None:
@@ -171,6 +174,10 @@ class _Step:
         self.messages += answered.messages
         self.reply(worker, answered.text)
         return True
+
+    def _in_checkin(self, worker: Worker, text: str) -> bool:
+        """Whether `text` is for a check-in: QI, the compact form, or an answer within one."""
+        return leading(text, self.keywords) is not None or bool(self._active_sessions(worker))
 
     def _start(self, worker: Worker) -> None:
         """`QI` alone: the worker's check-in, or the offer to continue one left mid-way."""

@@ -57,9 +57,14 @@ class SupervisorSms:
         self.keywords = keywords
         self.now = now
 
-    def answer(self, viewer: Worker, text: str) -> Answered | None:
-        """The answer to a viewer's command; None when the message is not one (STOP, QI, ...)."""
+    def answer(self, viewer: Worker, text: str, otherwise_help: bool = False) -> Answered | None:
+        """The answer to a viewer's command; None when the message is not one (STOP, QI, ...).
+
+        `otherwise_help`: a message that is no command gets the list of commands, not None.
+        """
         command = commands.parse(text, self.keywords)
+        if command is None and otherwise_help:
+            command = commands.Help()
         language = viewer.language
         match command:
             case None:

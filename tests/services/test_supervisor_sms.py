@@ -361,6 +361,11 @@ def test_help_in_bambara(districts, sms):
     )
 
 
+def test_a_viewers_message_that_is_no_command_gets_the_list_of_commands(districts, sms):
+    assert one(sms(SUPERVISOR, "Bonjour, qui manque ?")) == HELP
+    assert one(sms(SUPERVISOR, "QI")) == "Aucun suivi ouvert pour vous en ce moment. Merci."
+
+
 def test_a_health_workers_help_and_missing_are_as_before(districts, sms):
     assert one(sms(FOCAL_POINT, "AIDE")).startswith("QI: répondre au suivi.")
     assert one(sms(FOCAL_POINT, "MANQUANTS")) == (
