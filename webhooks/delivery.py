@@ -51,6 +51,7 @@ def delivery() -> Response:
         keep_early(gateway_id, status, reason, now)
         db.session.commit()
         apply_early(now)  # the send may have recorded the id since the lookup
+        db.session.commit()
         log.info("delivery report for %s kept until its id is recorded", gateway_id)
         return Response("kept\n", mimetype="text/plain")
     advance(message, status, reason, now)

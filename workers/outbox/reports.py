@@ -54,10 +54,11 @@ def keep_early(gateway_id: str, status: str, reason: str | None, now: datetime) 
 
 
 def apply_early(now: datetime) -> int:
-    """Apply and forget every kept report whose message id is now recorded; commits.
+    """Apply and forget every kept report whose message id is recorded (the caller commits).
 
-    A join, not a list of ids: the table is nearly always empty, and a wave records up to
-    thousands of ids at once.
+    It sees the ids committed before it runs, so a caller that records ids calls it in a
+    later transaction. A join, not a list of ids: the table is nearly always empty, and a
+    wave records up to thousands of ids at once.
     """
     found = db.session.execute(
         sa.select(EarlyDeliveryReport, OutboundMessage)
@@ -73,5 +74,4 @@ def apply_early(now: datetime) -> int:
                 EarlyDeliveryReport.id.in_([report.id for report, _ in found])
             )
         )
-    db.session.commit()
     return len(found)

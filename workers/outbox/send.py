@@ -35,19 +35,40 @@ class _Row:
 Request = list[_Row]
 
 
+@dataclass(frozen=True)
+class _Answered:
+    """A wave the gateway answered, whose rows are still `sending` until it is recorded."""
+
+    requests: list[Request]
+    outcomes: list[list[RecipientResult] | GatewayError]
+    attempts: dict[int, int]
+
+
 def send_batch(ids: list[int]) -> int:
-    """The RQ job: send the still-`queued` rows among `ids`; returns how many were claimed."""
+    """The RQ job: send the still-`queued` rows among `ids`; returns how many were claimed.
+
+    One transaction between two waves records the last wave's answers, applies delivery
+    reports that were waiting for ids recorded before, and claims the next wave.
+    """
     gateway: Gateway = current_app.extensions["gateway"]
     batch_size = current_app.config["SETTINGS"].at_batch_size
+    answered: _Answered | None = None
     claimed = 0
     for wave in _waves(_requests(_queued(ids), batch_size), gateway.concurrency):
-        requests, attempts = _claim(wave)
-        if not requests:
-            continue
-        claimed += len(attempts)
-        outcomes = gateway.send_all([(r[0].text, [row.phone for row in r]) for r in requests])
-        _record(requests, outcomes, attempts)
-        apply_early(utcnow())
+        now = utcnow()
+        _record(answered, now)
+        apply_early(now)
+        requests, attempts = _claim(wave, now)
+        db.session.commit()
+        answered = None
+        if requests:
+            claimed += len(attempts)
+            outcomes = gateway.send_all([(r[0].text, [row.phone for row in r]) for r in requests])
+            answered = _Answered(requests, outcomes, attempts)
+    _record(answered, utcnow())
+    db.session.commit()
+    apply_early(utcnow())  # for the ids just committed
+    db.session.commit()
     return claimed
 
 
@@ -80,51 +101,45 @@ def _waves(requests: list[Request], size: int) -> Iterator[list[Request]]:
         yield requests[start : start + size]
 
 
-def _claim(wave: list[Request]) -> tuple[list[Request], dict[int, int]]:
-    """Atomically take the wave's rows (`queued` -> `sending`), dropping opted-out people's.
+def _claim(wave: list[Request], now: datetime) -> tuple[list[Request], dict[int, int]]:
+    """Take the wave's rows (`queued` -> `sending`, in one UPDATE), cancelling opted-out
+    people's on the way (a reply still goes: it answers what they just sent).
 
     Returns the requests left and each taken row's attempt count.
     """
     ids = [r.id for request in wave for r in request]
-    now = utcnow()
-    opted_out = sa.select(Worker.id).where(Worker.opted_out.is_(True)).scalar_subquery()
-    db.session.execute(
+    opted_out = sa.select(Worker.id).where(Worker.opted_out.is_(True))
+    cancel = sa.and_(OutboundMessage.kind != "reply", OutboundMessage.worker_id.in_(opted_out))
+    taken = db.session.execute(
         sa.update(OutboundMessage)
-        .where(
-            OutboundMessage.id.in_(ids),
-            OutboundMessage.status == "queued",
-            OutboundMessage.kind != "reply",
-            OutboundMessage.worker_id.in_(opted_out),
+        .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
+        .values(
+            status=sa.case((cancel, "cancelled"), else_="sending"),
+            attempts=sa.case(
+                (cancel, OutboundMessage.attempts), else_=OutboundMessage.attempts + 1
+            ),
+            failure_reason=sa.case((cancel, "opted out"), else_=OutboundMessage.failure_reason),
+            updated_at=now,
         )
-        .values(status="cancelled", failure_reason="opted out", updated_at=now)
-    )
-    attempts = dict(
-        db.session.execute(
-            sa.update(OutboundMessage)
-            .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
-            .values(status="sending", attempts=OutboundMessage.attempts + 1, updated_at=now)
-            .returning(OutboundMessage.id, OutboundMessage.attempts)
-        ).all()
-    )
-    db.session.commit()
+        .returning(OutboundMessage.id, OutboundMessage.status, OutboundMessage.attempts)
+    ).all()
+    attempts = {row_id: tries for row_id, status, tries in taken if status == "sending"}
     kept = [[r for r in request if r.id in attempts] for request in wave]
     return [request for request in kept if request], attempts
 
 
-def _record(
-    requests: list[Request],
-    outcomes: list[list[RecipientResult] | GatewayError],
-    attempts: dict[int, int],
-) -> None:
-    now = utcnow()
+def _record(answered: _Answered | None, now: datetime) -> None:
+    """Write each row's outcome (the caller commits)."""
+    if answered is None:
+        return
     changes = []
-    for request, outcome in zip(requests, outcomes, strict=True):
+    for request, outcome in zip(answered.requests, answered.outcomes, strict=True):
         # The adapter answers one result per number, in the order given.
         results = [None] * len(request) if isinstance(outcome, GatewayError) else outcome
         for row, result in zip(request, results, strict=True):
-            changes.append({"id": row.id, **_change(result, outcome, attempts[row.id], now)})
+            change = _change(result, outcome, answered.attempts[row.id], now)
+            changes.append({"id": row.id, **change})
     db.session.execute(sa.update(OutboundMessage), changes)
-    db.session.commit()
 
 
 def _change(
