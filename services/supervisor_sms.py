@@ -197,13 +197,14 @@ class SupervisorSms:
 
     def _last_coach(self, worker: Worker) -> Worker | None:
         """The viewer who last coached `worker`'s CSCom, if they may still see it and be reached."""
-        colleagues = sa.select(Worker.id).where(Worker.facility_id == worker.facility_id)
+        # By phone: the outbox is indexed on it, and a CSCom's staff are a handful of numbers.
+        colleagues = sa.select(Worker.phone).where(Worker.facility_id == worker.facility_id)
         key = db.session.scalar(
             sa.select(OutboundMessage.dedupe_key)
             .where(
+                OutboundMessage.phone.in_(colleagues),
                 OutboundMessage.kind == COACHING,
                 OutboundMessage.dedupe_key.like(f"{KEY_PREFIX}%"),
-                OutboundMessage.worker_id.in_(colleagues),
             )
             .order_by(OutboundMessage.id.desc())
             .limit(1)
