@@ -86,7 +86,7 @@ def test_no_other_keyword_leads_a_longer_message(text):
     assert leading(text, TABLE) is None
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=60))
 def test_matching_any_text_never_raises_and_names_a_known_action(text):
     action = match(text, TABLE)

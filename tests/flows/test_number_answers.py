@@ -88,7 +88,7 @@ def test_the_largest_number_kept_has_nine_digits():
     assert typed("999 999 999").state.answers == {"count": 999_999_999}
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(
     st.lists(
         st.one_of(

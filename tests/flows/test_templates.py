@@ -75,7 +75,7 @@ pieces = st.one_of(
 templates = st.lists(pieces, max_size=12).map("".join)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(template=templates, values=fields)
 def test_render_never_raises_and_fills_a_valid_template_as_str_format_would(template, values):
     filled = render(template, values)

@@ -60,7 +60,7 @@ def test_what_is_not_a_valid_number_of_at_most_15_digits_is_refused(written):
         normalise_phone(written)
 
 
-@settings(max_examples=500, deadline=None, derandomize=True)
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
 @given(
     st.one_of(
         st.text(max_size=40),
