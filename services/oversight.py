@@ -138,11 +138,12 @@ def week_alerts(viewer: Worker, now: datetime) -> list[tuple[str, bool]]:
 
 
 def _answers(checkin_ids: list[int]) -> dict[int, dict[str, str | int]]:
-    """Each check-in's answers by question key, in one statement."""
+    """Each check-in's reference answers (its first submission) by question key, in one statement."""
     found: dict[int, dict[str, str | int]] = {checkin_id: {} for checkin_id in checkin_ids}
     if not checkin_ids:
         return found
-    for answer in db.session.scalars(sa.select(Answer).where(Answer.checkin_id.in_(checkin_ids))):
+    query = sa.select(Answer).where(Answer.checkin_id.in_(checkin_ids), Answer.reference.is_(True))
+    for answer in db.session.scalars(query):
         if answer.value is not None:
             found[answer.checkin_id][answer.question_key] = answer.value
     return found

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.smstext import GSM7, UCS2
-from models import OutboundMessage, db
+from models import Answer, OutboundMessage, db
 from services.outbox import QUIET_HOURS
 from services.sms_steps import Inbound
 from tests.supervision.districts import (
@@ -29,6 +29,7 @@ from tests.supervision.districts import (
     facility_by_code,
     seed_districts,
     update_worker,
+    worker,
 )
 
 _ids = itertools.count(1)
@@ -156,6 +157,23 @@ def test_without_a_scheduled_flow_missing_says_there_is_none(app, sms):
 def test_detail_gives_the_latest_checkin_in_short(districts, sms):
     sms(FOCAL_POINT, COMPACT)
     assert one(sms(SUPERVISOR, "DETAIL cscom-mlb")) == MLB_DETAIL
+
+
+def test_detail_reads_the_reference_submission_not_a_later_one(districts, sms):
+    sms(FOCAL_POINT, COMPACT)
+    checkin_id = db.session.scalar(sa.select(Answer.checkin_id))
+    moussa = worker(DTC).id
+    db.session.add(
+        Answer(
+            checkin_id=checkin_id,
+            worker_id=moussa,
+            question_key="met",
+            value_text="no",
+            reference=False,
+        )
+    )
+    db.session.commit()
+    assert one(sms(SUPERVISOR, "DETAIL CSCOM-MLB")) == MLB_DETAIL
 
 
 def test_detail_in_bambara_uses_the_flows_bambara_labels(districts, sms):
