@@ -32,7 +32,9 @@ from flows.definition import (
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
-DURATION_PATTERN = re.compile(r"^(\d+)([dhm])$")
+DURATION_PATTERN = re.compile(r"^([0-9]+)([dhm])$")
+INTEGER_PATTERN = re.compile(r"-?[0-9]+")
+"""ASCII digits only: Python's int() and \\d also take '٣' and other scripts' digits."""
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PLACEHOLDERS = {"facility", "name", "phone", "period", "flow"}
 MAX_SOURCE_BYTES = 200_000
@@ -143,11 +145,10 @@ class _Reader:
         value = self.scalar(node, what)
         if value is None:
             return None
-        try:
-            return int(value)
-        except ValueError:
+        if not INTEGER_PATTERN.fullmatch(value):
             self.error(node, f"{what} must be a whole number, not '{value}'")
             return None
+        return int(value)
 
     def boolean(self, node: Node, what: str) -> bool | None:
         value = (self.scalar(node, what) or "").lower()
@@ -383,7 +384,7 @@ class _Reader:
     def check_operand(self, node: Node, target: Question, op: str, value: str) -> None:
         if target.type == "choice" and value not in {c.value for c in target.choices}:
             self.error(node, f"'{value}' is not one of the choices of '{target.key}'")
-        elif target.type == "number" and not re.fullmatch(r"-?\d+", value):
+        elif target.type == "number" and not INTEGER_PATTERN.fullmatch(value):
             self.error(node, f"'{target.key}' is a number question: compare it with a number")
         elif target.type != "number" and op in ("lt", "le", "gt", "ge"):
             self.error(node, f"'{op}' compares numbers, and '{target.key}' is not a number")
@@ -543,9 +544,10 @@ def _peek_key(node: Node) -> str | None:
 
 def _valid_opening(every: str, opens: str) -> bool:
     parts = opens.split()
-    time_ok = bool(parts) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", parts[-1]) is not None
+    time_ok = bool(parts) and re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", parts[-1]) is not None
     if every == "day":
         return len(parts) == 1 and time_ok
     if every == "week":
         return len(parts) == 2 and parts[0] in WEEKDAYS and time_ok
-    return len(parts) == 2 and parts[0].isdigit() and 1 <= int(parts[0]) <= 28 and time_ok
+    day = parts[0] if len(parts) == 2 else ""
+    return re.fullmatch(r"[0-9]{1,2}", day) is not None and 1 <= int(day) <= 28 and time_ok

@@ -190,3 +190,15 @@ def ussd_limit(text: str) -> int:
     untruncated on every handset.
     """
     return USSD_GSM_LIMIT if is_gsm7(text) else USSD_UCS2_LIMIT
+
+
+_CONTROLS = {code: None for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
+_CONTROLS[0x09] = " "
+_CONTROLS[0x0D] = "\n"
+
+
+def clean_text(value: str) -> str:
+    """`value` without NUL and the other control characters; a tab becomes a space, CR LF a newline."""
+    if value.isprintable():
+        return value
+    return value.replace("\r\n", "\n").translate(_CONTROLS)

@@ -187,7 +187,7 @@ class AfricasTalkingGateway:
             elif by_number.get(number):
                 results.append(_result(number, by_number[number].pop(0)))
             else:
-                log.warning("Africa's Talking answer left out %s; will retry", number)
+                log.warning("Africa's Talking answer left out a number of the request; will retry")
                 results.append(_missing(number))
         return results
 

@@ -64,17 +64,20 @@ def engine_options(url: str) -> dict:
     first request of each process fails on a dead connection and SQLAlchemy renews the whole
     pool: a USSD step is then tried once more (webhooks/ussd.py), the gateway retries an SMS
     callback, and an RQ job's rows are re-queued by the sweeper. Recycling connections every
-    half hour keeps idle ones from being cut by firewalls.
+    half hour keeps idle ones from being cut by firewalls. Errors never show a statement's
+    parameters: they hold answers and SMS text, and errors get logged.
     """
+    private = {"hide_parameters": True}
     if url.startswith("sqlite"):
         # AUTOCOMMIT matches what configure_sqlite does to each connection (the driver never
         # begins on its own; the begin event does), so SQLAlchemy restores that, not the
         # driver's implicit transactions, when a connection returns to the pool.
         return {
+            **private,
             "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             "isolation_level": "AUTOCOMMIT",
         }
-    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    return {**private, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def configure_sqlite(engine: sa.Engine) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from flows.smstext import clean_text
 from models import Facility, Worker, db
 from models.directory import FACILITY_KINDS, LANGUAGES, ROLES
 from models.phone import InvalidPhone, normalise_phone
@@ -321,7 +322,10 @@ def _read(source: CsvInput, columns: tuple[str, ...]) -> list[_Row]:
 def _row(
     line: int, cells: list[str], positions: dict[str, int], width: int, delimiter: str
 ) -> _Row:
-    values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in positions.items()}
+    values = {
+        name: (clean_text(cells[i]).strip() if i < len(cells) else "")
+        for name, i in positions.items()
+    }
     row = _Row(line, values)
     if any(cell.strip() for cell in cells[width:]):
         row.problems.append(

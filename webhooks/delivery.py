@@ -40,7 +40,7 @@ def delivery() -> Response:
     reported = form_field("status", 32)
     status = DELIVERY_STATUS.get(reported)
     if status is None:
-        log.warning("delivery report with unknown status %r for %s", reported, gateway_id)
+        log.warning("delivery report with an unknown status (%d characters)", len(reported))
         return Response("unknown status\n", mimetype="text/plain")
     reason = form_field("failureReason", 64, required=False) or None
     now = utcnow()
@@ -52,7 +52,7 @@ def delivery() -> Response:
         db.session.commit()
         apply_early(now)  # the send may have recorded the id since the lookup
         db.session.commit()
-        log.info("delivery report for %s kept until its id is recorded", gateway_id)
+        log.info("delivery report for %r kept until its id is recorded", gateway_id)
         return Response("kept\n", mimetype="text/plain")
     advance(message, status, reason, now)
     db.session.commit()

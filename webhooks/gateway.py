@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 
 from flask import abort, current_app, request
 
+from flows.smstext import clean_text
+
 
 def require_token() -> None:
     """With WEBHOOK_TOKEN set, a webhook without `?token=<value>` is refused with 403."""
@@ -27,9 +29,6 @@ def require_token() -> None:
 INT4_MAX = 2**31 - 1
 """The largest value of an INTEGER column on PostgreSQL (and the SQLite schema's declared type)."""
 _DIGITS = re.compile(r"[0-9]{1,18}")
-_CONTROLS = {code: None for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
-_CONTROLS[0x09] = " "
-_CONTROLS[0x0D] = "\n"
 
 
 def form_field(name: str, max_length: int, required: bool = True) -> str:
@@ -51,13 +50,6 @@ def int_field(name: str, max_value: int = INT4_MAX) -> int | None:
         return None
     number = int(value)
     return number if number <= max_value else None
-
-
-def clean_text(value: str) -> str:
-    """`value` without NUL and the other control characters; a tab becomes a space, CR LF a newline."""
-    if value.isprintable():
-        return value
-    return value.replace("\r\n", "\n").translate(_CONTROLS)
 
 
 def _form() -> dict[str, str]:

@@ -20,7 +20,7 @@ from models import UssdEvent, Worker, db
 from models.phone import InvalidPhone, normalise_phone
 from services.reply import Reply, make_reply
 from services.ussd_steps import MAX_TEXT, UssdSteps
-from webhooks.gateway import form_field, require_token
+from webhooks.gateway import form_field, int_field, require_token
 from workers.outbox import nudge
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def ussd_event() -> Response:
         input=form_field("input", MAX_TEXT, required=False),
         last_app_response=form_field("lastAppResponse", MAX_TEXT, required=False),
         error_message=form_field("errorMessage", MAX_TEXT, required=False),
-        duration_ms=_int_or_none(form_field("durationInMillis", 20, required=False)),
+        duration_ms=int_field("durationInMillis"),
         cost=form_field("cost", 32, required=False),
         gateway_date=form_field("date", 32, required=False),
     )
@@ -69,10 +69,6 @@ def ussd_event() -> Response:
     except IntegrityError:
         db.session.rollback()
     return Response("OK", mimetype="text/plain")
-
-
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and int(value) < 2**31 else None
 
 
 def _apology(phone: str) -> Reply:

@@ -982,3 +982,38 @@ def test_indicator_keys_fields_and_shape_are_checked():
         "f.yaml:20: an indicator: unknown field 'colour' (expected one of: baseline, "
         "denominator, key, label, numerator, rules)",
     ]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("min", '"\u0663"'), ("max", '"\u00b2"'), ("max", '"\uff14\uff10"')],  # Arabic-Indic 3, superscript 2, fullwidth 40
+)
+def test_a_bound_in_another_scripts_digits_is_an_error_not_a_number(field, value):
+    source = f"""
+        key: f
+        title: T
+        languages: [fr]
+        questions:
+          - key: n
+            type: number
+            {field}: {value}
+            prompt: "Combien ?"
+    """
+    assert any("must be a whole number" in p for p in problems(source))
+
+
+@pytest.mark.parametrize("opens", ['"\u00b2 08:00"', '"1 \uff108:00"', '"\u0661 08:00"'])
+def test_a_monthly_opening_in_other_digits_is_reported_not_raised(opens):
+    source = f"""
+        key: f
+        title: T
+        languages: [fr]
+        questions:
+          - key: n
+            type: number
+            prompt: "Combien ?"
+        schedule:
+          every: month
+          opens: {opens}
+    """
+    assert any("schedule.opens must look like" in p for p in problems(source))

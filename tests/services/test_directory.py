@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Facility, Worker, db
+from services.demo import seed_demo
 from services.directory import (
     CsvFormatError,
     ImportReport,
@@ -497,3 +498,13 @@ def test_workers_from_excel_with_a_bom_and_semicolons(district):
 
     assert report == ImportReport(created=1, updated=0, errors=[])
     assert workers() == {"+22376123456": ("Awa Traoré", "CSCOM-MLB", "dtc", "bm")}
+
+
+def test_control_characters_in_a_spreadsheet_cell_are_dropped_not_fatal(app):
+    seed_demo()
+    report = import_workers(
+        "name,phone,facility_code,role,language\nAwa\x00 Keita,70000099,CSCOM-MLB,nurse,fr\n"
+    )
+    assert report.errors == []
+    names = db.session.scalars(sa.select(Worker.name).where(Worker.phone == "+22370000099"))
+    assert list(names) == ["Awa Keita"]

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from werkzeug.exceptions import BadRequest
 
-from webhooks.gateway import INT4_MAX, clean_text, form_field, int_field
+from flows.smstext import clean_text
+from webhooks.gateway import INT4_MAX, form_field, int_field
 
 FORM = "application/x-www-form-urlencoded"
 web = Flask(__name__)
