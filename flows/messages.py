@@ -11,15 +11,18 @@ DEFAULT_LANGUAGE = "fr"
 MESSAGES: dict[str, dict[str, str]] = {
     "invalid.choice": {
         "fr": "Choix invalide: tapez 1 à {limit}.",
-        "bm": "Jaabi tɛ: 1 fo {limit} sɛbɛn.",
+        "bm": "Jaabi in man ɲi: 1 fo {limit} sɛbɛn.",
     },
-    "invalid.number": {"fr": "Tapez un nombre.", "bm": "Jatebi sɛbɛn."},
-    "invalid.too_small": {"fr": "Le minimum est {limit}.", "bm": "A dɔgɔya ka tɛmɛ {limit} kan."},
-    "invalid.too_big": {"fr": "Le maximum est {limit}.", "bm": "A ka ca ka tɛmɛ {limit} kan."},
+    "invalid.number": {"fr": "Tapez un nombre.", "bm": "Jateden sɛbɛn."},
+    "invalid.too_small": {
+        "fr": "Le minimum est {limit}.",
+        "bm": "A man kan ka dɔgɔ ni {limit} ye.",
+    },
+    "invalid.too_big": {"fr": "Le maximum est {limit}.", "bm": "A ka ca kojugu: {limit} dɔrɔn."},
     "invalid.required": {"fr": "Une réponse est requise.", "bm": "Jaabi ka kan ka di."},
     "invalid.too_long": {
         "fr": "Trop long: {limit} signes au plus.",
-        "bm": "A ka jan: sɛbɛnden {limit} dɔrɔn.",
+        "bm": "A ka jan kojugu: sɛbɛnden {limit} dɔrɔn.",
     },
     "invalid.confirm": {
         "fr": "Tapez 1 pour envoyer ou 0 pour corriger.",
@@ -29,15 +32,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Envoyer vos réponses ?\n1 Envoyer\n0 Corriger",
         "bm": "Aw ka jaabiw ci wa?\n1 A ci\n0 A latilen",
     },
-    "menu": {"fr": "Choisissez le suivi:", "bm": "Sɛgɛsɛgɛli sugandi:"},
+    "menu": {"fr": "Choisissez le suivi:", "bm": "Kɔlɔsili sugandi:"},
     "resume": {
         "fr": "Vous avez un suivi en cours ({title}).\n1 Continuer\n2 Recommencer",
-        "bm": "I ka sɛgɛsɛgɛli tɛmɛnen tɛ ({title}).\n1 A taa a fɛ\n2 A daminɛ kokura",
+        "bm": "I ka {title} ma ban fɔlɔ.\n1 Taa a fɛ\n2 A daminɛ kokura",
     },
     "invalid.resume": {"fr": "Tapez 1 ou 2.", "bm": "1 walima 2 sɛbɛn."},
     "nothing_open": {
         "fr": "Aucun suivi ouvert pour vous en ce moment. Merci.",
-        "bm": "Sɛgɛsɛgɛli si tɛ i ye sisan. I ni ce.",
+        "bm": "Kɔlɔsili si tɛ i ye sisan. I ni ce.",
     },
     "already_done": {
         "fr": "{title}: déjà envoyé par {name} pour cette période. Merci.",
@@ -53,7 +56,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "input_too_long": {
         "fr": "Réponse trop longue. Recomposez le code.",
-        "bm": "Jaabi ka jan. Kode wele tugun.",
+        "bm": "Jaabi ka jan kojugu. Kode wele tugun.",
     },
     "compact.invalid": {
         "fr": "Réponse {n} ({prompt}): {reason} Rien n'est enregistré.",
@@ -65,15 +68,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "compact.extra": {
         "fr": "Trop de réponses: {n} attendues. Rien n'est enregistré.",
-        "bm": "Jaabiw ka ca: {n} dɔrɔn. Foyi ma sɛbɛn.",
+        "bm": "Jaabiw ka ca kojugu: {n} dɔrɔn. Foyi ma sɛbɛn.",
     },
     "compact.several": {
         "fr": "Plusieurs suivis sont ouverts: envoyez QI seul pour choisir.",
-        "bm": "Sɛgɛsɛgɛli caman bɛ yen: QI dɔrɔn ci ka kelen sugandi.",
+        "bm": "Kɔlɔsili caman bɛ yen: QI dɔrɔn ci ka kelen sugandi.",
     },
     "sms.stopped": {
         "fr": "Vous ne recevrez plus de SMS du suivi QI. Envoyez START pour revenir.",
-        "bm": "I tɛna SMS sɔrɔ tugun. START ci ka segin.",
+        "bm": "I tɛna SMS sɔrɔ tugun. DAMINƐ ci ka segin.",
     },
     "sms.started": {
         "fr": "Vous recevez de nouveau les SMS du suivi QI. Envoyez QI pour répondre.",
@@ -81,7 +84,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "sms.help": {
         "fr": "QI: répondre au suivi. QI et toutes les réponses: en 1 SMS. 00: retour. STOP: plus de SMS. FR/BM: langue.",
-        "bm": "QI: jaabi di. QI ni jaabiw bɛɛ: SMS 1 kɔnɔ. 00: segin. STOP: a dabila. FR/BM: kan.",
+        "bm": "QI: jaabi di. QI ni jaabiw bɛɛ: SMS 1 kɔnɔ. 00: segin. STOP: SMS dabila. FR/BM: kan.",
     },
     "sms.language": {
         "fr": "Langue choisie: FR. Envoyez QI pour répondre.",
@@ -89,7 +92,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "sms.hint": {
         "fr": "Envoyez QI pour répondre au suivi, AIDE pour l'aide.",
-        "bm": "QI ci ka jaabi di, AIDE ka dɛmɛ sɔrɔ.",
+        "bm": "QI ci ka jaabi di, DƐMƐ ka dɛmɛ sɔrɔ.",
     },
     "schedule.invite": {
         "fr": "{flow} {period} ouvert: composez {code} ou envoyez QI.",
@@ -147,11 +150,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "supervisor.unknown_code": {
         "fr": "Code {code} inconnu. Envoyez MANQUANTS ou AIDE.",
-        "bm": "Kode {code} ma dɔn. MANQUANTS walima AIDE ci.",
+        "bm": "Kode {code} ma dɔn. MANQUANTS walima DƐMƐ ci.",
     },
     "supervisor.no_flow": {
         "fr": "Aucun suivi programmé en ce moment.",
-        "bm": "Sɛgɛsɛgɛli si tɛ sisan.",
+        "bm": "Kɔlɔsili si tɛ sisan.",
     },
     "supervisor.all_reported": {
         "fr": "{title}: les {n} CSCom ont répondu.",

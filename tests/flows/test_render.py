@@ -73,7 +73,7 @@ def test_the_reason_is_in_the_person_s_language():
     screen = Screen("question", ATTENDEES, Invalid("too_big", 40))
 
     assert screen_text(FLOW, screen, "fr") == "Le maximum est 40.\nCombien de présents ?"
-    assert screen_text(FLOW, screen, "bm") == ("A ka ca ka tɛmɛ 40 kan.\nCombien de présents ?")
+    assert screen_text(FLOW, screen, "bm") == ("A ka ca kojugu: 40 dɔrɔn.\nCombien de présents ?")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_a_closing_missing_in_bambara_falls_back_to_the_french_closing_not_the_t
 
 def test_the_menu_lists_flow_titles_numbered_from_1_under_a_heading():
     assert menu_text(["Suivi QI", "Stock"], "fr") == "Choisissez le suivi:\n1 Suivi QI\n2 Stock"
-    assert menu_text(["Suivi QI"], "bm").split("\n") == ["Sɛgɛsɛgɛli sugandi:", "1 Suivi QI"]
+    assert menu_text(["Suivi QI"], "bm").split("\n") == ["Kɔlɔsili sugandi:", "1 Suivi QI"]
 
 
 def test_a_language_without_service_messages_gets_french_ones():

@@ -150,7 +150,7 @@ def test_a_worker_can_switch_language(seeded, sms):
     sms("BM")
     assert worker(FOCAL_POINT).language == "bm"
     sms("QI")
-    assert replies()[-1].startswith("QI jèkulu ye réunion kè")
+    assert replies()[-1].startswith("QI jèkulu ye nyògònye kè")
 
 
 def test_an_unknown_sender_gets_one_polite_reply_a_day(seeded, sms):
