@@ -1,10 +1,14 @@
-"""Specification for flows.lint: screens that risk being cut and SMS that cost more than needed."""
+"""Specification for flows.lint: screens that risk being cut, SMS that cost more than needed,
+and words a language's texts should not use."""
 
 from textwrap import dedent
 
+import pytest
+
 from flows.definition import Flow
-from flows.lint import Finding, lint
+from flows.lint import Finding, avoided, lint
 from flows.loader import load_flow
+from flows.messages import MESSAGES
 
 
 def load(source: str) -> Flow:
@@ -197,3 +201,109 @@ def test_without_a_closing_the_title_shown_instead_is_what_is_measured():
         """
     )
     assert about(lint(flow), "closing", "fr") == ["info: SMS GSM-7, 1 segment, 22 units"]
+
+
+# --- words a language's texts should not use -----------------------------------------------------
+
+BILINGUAL = """
+key: f
+title: {{fr: "Suivi", bm: "{title}"}}
+languages: [fr, bm]
+questions:
+  - key: met
+    type: choice
+    prompt: {{fr: "{fr}", bm: "{bm}"}}
+    choices:
+      - {{value: "yes", label: {{fr: "Oui", bm: "{label}"}}}}
+  - {{key: n, type: number, prompt: {{fr: "Combien ?", bm: "Joli?"}}}}
+closing: {{fr: "Merci.", bm: "{closing}"}}
+alerts:
+  - {{when: {{met: "yes"}}, text: {{fr: "{{facility}}: oui", bm: "{alert}"}}}}
+schedule:
+  every: week
+  opens: "mon 08:00"
+  invite: {{fr: "{{flow}} ouvert", bm: "{invite}"}}
+indicators:
+  - {{key: met_share, label: {{fr: "Part", bm: "{indicator}"}}, numerator: n}}
+"""
+PLAIN = {
+    "title": "Kɔlɔsili",
+    "fr": "Réunion ?",
+    "bm": "Ɲɔgɔnye kɛra wa?",
+    "label": "Awɔ",
+    "closing": "Aw ni ce.",
+    "alert": "{facility}: awɔ",
+    "invite": "{flow} dayɛlɛla",
+    "indicator": "Hakɛ",
+}
+
+
+def bilingual(**bambara: str) -> Flow:
+    """A flow with a text in every place lint reads, in French and Bambara; `bambara` replaces
+    some Bambara texts (title, bm for the prompt, label, closing, alert, invite, indicator)."""
+    return load(BILINGUAL.format(**(PLAIN | bambara)))
+
+
+def avoided_words(findings: list[Finding]) -> list[str]:
+    return [str(f) for f in findings if f.level == "warning" and f.message.startswith("'")]
+
+
+def test_bambara_texts_in_every_place_without_avoided_words_have_no_such_warning():
+    assert avoided_words(lint(bilingual())) == []
+
+
+def test_a_french_word_warns_in_the_bambara_prompt_and_not_in_the_french_one():
+    findings = lint(bilingual(bm="QI jɛkulu ye réunion kɛ wa?"))  # in French: "Réunion ?"
+
+    assert avoided_words(findings) == [
+        "warning: question 'met' [bm]: 'réunion': a French word; write ɲɔgɔnye"
+    ]
+
+
+def test_a_word_the_glossary_rejects_is_a_warning_wherever_the_bambara_text_is():
+    places = ["title", "bm", "label", "closing", "alert", "invite", "indicator"]
+    findings = lint(bilingual(**{place: "Jatebi sɛbɛn" for place in places}))
+
+    assert [(f.where, f.language) for f in findings if "'jatebi'" in f.message] == [
+        ("title", "bm"),
+        ("question 'met'", "bm"),
+        ("question 'met' choice 'yes'", "bm"),
+        ("closing", "bm"),
+        ("alert 1", "bm"),
+        ("schedule invite", "bm"),
+        ("indicator 'met_share'", "bm"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["REUNION", "la reunion", "réunions", "Jatèbi", "jatebiw", "i ka kɔlɔsili tɛmɛnen tɛ"],
+)
+def test_avoided_words_are_found_whatever_their_case_accents_plural_or_spelling(written):
+    assert avoided(written, "bm") != []
+
+
+@pytest.mark.parametrize("written", ["réunionnel", "jatebiko", "tɛmɛnenw tɛ", "joli", ""])
+def test_only_whole_words_count(written):
+    assert avoided(written, "bm") == []
+
+
+def test_a_bambara_text_missing_falls_back_to_french_without_a_warning():
+    flow = flow_with("Réunion cette semaine ?")
+
+    assert avoided_words(lint(flow)) == []
+
+
+def test_the_services_own_bambara_messages_use_no_avoided_word():
+    slips = {key: avoided(texts["bm"], "bm") for key, texts in MESSAGES.items() if "bm" in texts}
+
+    assert {key: found for key, found in slips.items() if found} == {}
+
+
+def test_flows_lint_prints_the_warning_for_a_flow_file(app, tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text(BILINGUAL.format(**PLAIN | {"bm": "Jatebi sɛbɛn."}), encoding="utf-8")
+
+    result = app.test_cli_runner().invoke(args=["flows", "lint", str(path)])
+
+    assert "warning: question 'met' [bm]: 'jatebi': not a Bambara word" in result.output
