@@ -46,6 +46,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "{title}: déjà envoyé par {name} pour cette période. Merci.",
         "bm": "{title}: {name} y'a ci ka ban. I ni ce.",
     },
+    "already_done.self": {
+        "fr": "{title}: vous avez déjà envoyé pour cette période. Merci.",
+        "bm": "{title}: i y'a ci ka ban. I ni ce.",
+    },
+    "kept_after_colleague": {
+        "fr": "{name} avait déjà envoyé ce suivi. Vos réponses sont aussi gardées. Merci.",
+        "bm": "{name} tun y'a ci ka ban. I ka jaabiw fana marala. I ni ce.",
+    },
     "unknown_number": {
         "fr": "Ce numéro n'est pas enregistré. Contactez votre CSRef.",
         "bm": "I ka nimɔrɔ ma sɛbɛn. I ka CSRef wele.",

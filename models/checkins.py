@@ -93,13 +93,28 @@ class Session(db.Model):
 
 
 class Answer(db.Model):
+    """One answer of one submission. A check-in's first completed submission is its reference
+    (what digests, DETAIL and run charts read); a colleague's later one is kept whole beside it.
+    """
+
     __tablename__ = "answers"
-    __table_args__ = (sa.UniqueConstraint("checkin_id", "question_key"),)
+    __table_args__ = (
+        sa.Index(
+            "uq_answers_reference",
+            "checkin_id",
+            "question_key",
+            unique=True,
+            sqlite_where=sa.text("reference"),
+            postgresql_where=sa.text("reference"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkin_id: Mapped[int] = mapped_column(sa.ForeignKey("checkins.id"))
+    checkin_id: Mapped[int] = mapped_column(sa.ForeignKey("checkins.id"), index=True)
     session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sessions.id"))
     worker_id: Mapped[int] = mapped_column(sa.ForeignKey("workers.id"))
+    reference: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    """Part of the check-in's first completed submission."""
     question_key: Mapped[str] = mapped_column(sa.String(64))
     value_text: Mapped[str | None] = mapped_column(sa.Text)
     value_number: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -7,6 +7,7 @@ cannot both complete it, and the second is told who did.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -116,30 +117,31 @@ def submit(
     connection: sa.Connection,
     checkin_id: int,
     flow: FlowDefinition,
-    final: dict[str, AnswerValue],
-    raw: dict[str, str],
+    final: Mapping[str, AnswerValue],
+    raw: Mapping[str, str],
     worker_id: int,
     session_id: int | None,
     channel: str,
     now: datetime,
 ) -> bool:
-    """Complete the check-in with `final` answers; False when someone else completed it first.
+    """Store a submission's answers; True when it is the check-in's reference (the first).
 
-    Plain statements on the caller's connection, so the USSD hot path and the ORM path share
-    it; the caller expires any Checkin object it holds.
+    The first completes the check-in; a colleague's later one is kept whole, not as the
+    reference. Plain statements on the caller's connection, so the USSD fast way and the ORM
+    path share it; the caller expires any Checkin object it holds.
     """
     completed = connection.execute(
         sa.update(_checkins)
         .where(_checkins.c.id == checkin_id, _checkins.c.status == "open")
         .values(status="completed", completed_at=now, completed_by_id=worker_id, channel=channel)
     )
-    if completed.rowcount != 1:
-        return False
+    reference = completed.rowcount == 1
     rows = [
         {
             "checkin_id": checkin_id,
             "session_id": session_id,
             "worker_id": worker_id,
+            "reference": reference,
             "question_key": question.key,
             "value_text": None if isinstance(value, int) else value,
             "value_number": value if isinstance(value, int) else None,
@@ -151,4 +153,4 @@ def submit(
     ]
     if rows:
         connection.execute(sa.insert(_answers), rows)
-    return True
+    return reference

@@ -175,11 +175,12 @@ class Conversation:
         recorded = record(
             db.session.connection(), self.settings, flow, checkin.id, submission, by, self.now
         )
-        db.session.expire(checkin)  # completed by this person or, if not stored, by a colleague
-        if not recorded.stored:
-            return self.end(self._already_done(checkin))
+        db.session.expire(checkin)  # completed now, by this person or a colleague
         self.session.status = "submitted"
         self.messages += recorded.alerts
+        if not recorded.reference:
+            name = checkin.completed_by.name if checkin.completed_by else "?"
+            return self.end(say("kept_after_colleague", self.language, name=name))
         return self.end(closing_text(flow, self.language))
 
     # -- helpers --------------------------------------------------------------------------------
@@ -231,10 +232,11 @@ class Conversation:
 
     def _already_done(self, checkin: Checkin) -> str:
         flow = self._flow(checkin)
+        title = flow.text(flow.title, self.language)
+        if checkin.completed_by_id == self.worker.id:
+            return say("already_done.self", self.language, title=title)
         name = checkin.completed_by.name if checkin.completed_by else "?"
-        return say(
-            "already_done", self.language, title=flow.text(flow.title, self.language), name=name
-        )
+        return say("already_done", self.language, title=title, name=name)
 
     @staticmethod
     def _option_ref(option: checkins.Option) -> dict:

@@ -94,39 +94,72 @@ class Digest:
             .order_by(Checkin.period.desc())
             .limit(HISTORY)
         ).all()
-        keys = {k for i in self.flow.indicators for k in (i.numerator, i.denominator) if k}
+        keys = sorted({k for i in self.flow.indicators for k in (i.numerator, i.denominator) if k})
         rows = [
             Row(code, period, answers)
-            for (code, period), answers in self._answers(
-                connection, periods, keys, by="period"
-            ).items()
+            for (code, period), answers in self._numbers(connection, periods, keys).items()
         ]
         found = []
         for indicator in self.flow.indicators:
             found += week_signals(indicator, points(indicator, rows), self.period)
         return found
 
-    def _answers(self, connection, periods, keys=None, by: str = "version") -> dict:
-        """Completed check-ins' answers of `periods`, keyed by (CSCom code, version or period)."""
-        second = Checkin.flow_version_id if by == "version" else Checkin.period
+    def _answers(self, connection, periods) -> dict:
+        """Completed check-ins' answers of `periods`, keyed by (CSCom code, flow version)."""
         query = (
             sa.select(
-                Facility.code, second, Answer.question_key, Answer.value_text, Answer.value_number
+                Facility.code,
+                Checkin.flow_version_id,
+                Answer.question_key,
+                Answer.value_text,
+                Answer.value_number,
             )
             .join(Checkin, Checkin.id == Answer.checkin_id)
             .join(Facility, Facility.id == Checkin.facility_id)
-            .where(
-                Checkin.flow_id == self.flow_id,
-                Checkin.status == "completed",
-                Checkin.period.in_(periods),
-            )
+            .where(self._completed(periods), Answer.reference.is_(True))
         )
-        if keys is not None:
-            query = query.where(Answer.question_key.in_(keys))
         grouped: dict = defaultdict(dict)
-        for code, group, key, text, number in connection.execute(query):
-            grouped[(code, group)][key] = number if number is not None else text
+        for code, version_id, key, text, number in connection.execute(query).all():
+            grouped[(code, version_id)][key] = number if number is not None else text
         return grouped
+
+    def _numbers(self, connection, periods, keys: list[str]) -> dict:
+        """The answers to `keys` of completed check-ins of `periods`, keyed by (CSCom code, period).
+
+        Only the CSComs that completed this period: one without a point this period has no
+        signal to report (indicators.signals_in). One row per check-in, its answers side by
+        side (a join per key on its one reference answer): a national history is then half the
+        rows to fetch and group.
+        """
+        query = sa.select(Facility.code, Checkin.period).join(
+            Facility, Facility.id == Checkin.facility_id
+        )
+        for key in keys:
+            answer = aliased(Answer)
+            query = query.outerjoin(
+                answer,
+                sa.and_(
+                    answer.checkin_id == Checkin.id,
+                    answer.question_key == key,
+                    answer.reference.is_(True),
+                ),
+            ).add_columns(answer.value_number, answer.value_text)
+        reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
+        query = query.where(self._completed(periods), Checkin.facility_id.in_(reporting))
+        grouped: dict = defaultdict(dict)
+        for code, period, *values in connection.execute(query).all():
+            answers = grouped[(code, period)]
+            for key, number, text in zip(keys, values[::2], values[1::2], strict=True):
+                if number is not None or text is not None:
+                    answers[key] = number if number is not None else text
+        return grouped
+
+    def _completed(self, periods) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            Checkin.flow_id == self.flow_id,
+            Checkin.status == "completed",
+            Checkin.period.in_(periods),
+        )
 
     def _row(self, person, text: str) -> dict:
         return message_row(

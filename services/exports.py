@@ -24,6 +24,7 @@ from models import (
     FlowVersion,
     InboundMessage,
     OutboundMessage,
+    Session,
     Worker,
     db,
 )
@@ -43,6 +44,9 @@ class AnswerRow(NamedTuple):
     phone: str
     channel: str | None
     completed_at: datetime | None
+    reference: str
+    """"yes" for the check-in's first completed submission (what digests and charts read), "no"
+    for a colleague's later one, kept whole."""
 
 
 ANSWER_COLUMNS = AnswerRow._fields
@@ -65,7 +69,8 @@ def answer_rows(
     """Every answer of a completed check-in, oldest check-in first, in question order.
 
     `flow_key` keeps one flow's answers; `since` keeps check-ins completed at or after it (a
-    date is midnight UTC). `phone` is the phone of the worker who gave the answer.
+    date is midnight UTC). `phone` is the phone of the worker who gave the answer; `channel`
+    and `completed_at` are those of the submission the answer belongs to.
     """
     query = (
         sa.select(
@@ -77,17 +82,19 @@ def answer_rows(
             Answer.value_text,
             Answer.value_number,
             Worker.phone,
-            Checkin.channel,
-            Checkin.completed_at,
+            sa.func.coalesce(Session.channel, Checkin.channel),
+            sa.case((Answer.reference, Checkin.completed_at), else_=Answer.answered_at),
+            sa.case((Answer.reference, "yes"), else_="no"),
         )
         .select_from(Answer)
         .join(Checkin, Checkin.id == Answer.checkin_id)
+        .outerjoin(Session, Session.id == Answer.session_id)
         .join(Facility, Facility.id == Checkin.facility_id)
         .join(Flow, Flow.id == Checkin.flow_id)
         .join(FlowVersion, FlowVersion.id == Checkin.flow_version_id)
         .join(Worker, Worker.id == Answer.worker_id)
         .where(Checkin.status == "completed")
-        .order_by(Checkin.completed_at, Checkin.id, Answer.id)
+        .order_by(Checkin.completed_at, Checkin.id, Answer.reference.desc(), Answer.id)
         .execution_options(yield_per=batch_size)
     )
     if flow_key is not None:
@@ -97,9 +104,9 @@ def answer_rows(
     result = db.session.execute(query)
     try:
         for row in result:
-            (code, period, key, version, question, text, number, phone, channel, completed) = row
+            (code, period, key, version, question, text, number, *rest) = row
             value = number if number is not None else text
-            yield AnswerRow(code, period, key, version, question, value, phone, channel, completed)
+            yield AnswerRow(code, period, key, version, question, value, *rest)
     finally:
         result.close()
 

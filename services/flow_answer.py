@@ -33,7 +33,8 @@ def answer(
     BEGIN IMMEDIATE), and it applies only if the row is as it was read, so a concurrent step
     cannot be lost. A submit writes several tables, so it takes a transaction of its own.
     None: another stage than a flow, back to the menu, a colleague who completed the
-    check-in first (the careful way says who), or another request that won the row meanwhile.
+    check-in first (the careful way keeps the answers and says who), or another request that
+    won the row meanwhile.
     """
     if stored.state.get("stage") != FLOW:
         return None
@@ -66,7 +67,7 @@ def _submit(
         # backs out before touching the check-in.
         if save(writer, stored, text, reply.text, stored.state, now, status="submitted"):
             recorded = record(writer, settings, flow, stored.checkin_id, submission, by, now)
-            if recorded.stored:
+            if recorded.reference:
                 return Step(reply, recorded.alerts)
-        transaction.rollback()
+        transaction.rollback()  # lost the race, or a colleague was first: the careful way says who
         return None

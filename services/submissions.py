@@ -41,9 +41,10 @@ class Submitter:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What `record` did: whether the answers were stored, and how many alerts it wrote."""
+    """What `record` did: whether the submission is the check-in's reference (the first
+    completed), and how many alerts it wrote."""
 
-    stored: bool
+    reference: bool
     alerts: int = 0
 
 
@@ -56,12 +57,12 @@ def record(
     by: Submitter,
     now: datetime,
 ) -> Recorded:
-    """Complete the check-in with the submission's answers and write its alerts to the outbox.
+    """Store the submission's answers and write its alerts to the outbox.
 
-    Nothing is stored when a colleague completed the check-in first (`stored` is False); the
-    caller then rolls back whatever else its transaction holds and says who did.
+    A colleague may have completed the check-in first: the answers are kept all the same (not
+    as the reference) and their alerts go out, so an urgent request is never dropped.
     """
-    if not checkins.submit(
+    reference = checkins.submit(
         connection,
         checkin_id,
         flow,
@@ -71,11 +72,9 @@ def record(
         by.session_id,
         by.channel,
         now,
-    ):
-        return Recorded(stored=False)
-    return Recorded(
-        True, _write_alerts(connection, settings, flow, checkin_id, submission, by, now)
     )
+    alerts = _write_alerts(connection, settings, flow, checkin_id, submission, by, now)
+    return Recorded(reference, alerts)
 
 
 def _write_alerts(
@@ -89,8 +88,8 @@ def _write_alerts(
 ) -> int:
     """One outbox row per alert and supervisor of the facility's CSRef; returns how many.
 
-    The dedupe key (check-in, alert, supervisor) makes a repeated submission unable to alert
-    twice. Opted-out supervisors are skipped: alerts are messages the service starts.
+    The dedupe key (check-in, session, alert, supervisor) makes a repeated submission unable
+    to alert twice, while a colleague's submission alerts on its own. Opted-out supervisors are skipped: alerts are messages the service starts.
     """
     if not submission.alerts:
         return 0
@@ -129,7 +128,10 @@ def _write_alerts(
                 language=supervisor.language,
                 worker_id=supervisor.id,
                 urgent=alert.urgent,
-                dedupe_key=f"alert:{checkin_id}:{flow.alerts.index(alert) + 1}:{supervisor.id}",
+                dedupe_key=(
+                    f"alert:{checkin_id}:{by.session_id}:"
+                    f"{flow.alerts.index(alert) + 1}:{supervisor.id}"
+                ),
             )
             for alert in submission.alerts
         ]

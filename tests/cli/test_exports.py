@@ -22,7 +22,10 @@ from tests.services.test_exports import (
     set_completed_at,
 )
 
-HEADER = "facility_code,period,flow_key,flow_version,question_key,value,phone,channel,completed_at"
+HEADER = (
+    "facility_code,period,flow_key,flow_version,question_key,value,phone,channel,completed_at,"
+    "reference"
+)
 
 
 @pytest.fixture
@@ -76,6 +79,7 @@ def test_a_completed_checkin_gives_one_row_per_answer_with_the_contract_columns(
             "phone": FOCAL_POINT,
             "channel": "ussd",
             "completed_at": completed_at,
+            "reference": "yes",
         }
 
 

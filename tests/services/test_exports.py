@@ -131,6 +131,7 @@ def test_the_columns_are_the_contract():
         "phone",
         "channel",
         "completed_at",
+        "reference",  # added at the end, as DESIGN.md asks of a new column
     )
 
 
@@ -237,6 +238,7 @@ def test_write_csv_writes_a_header_then_one_line_per_row():
         "+22370000011",
         "sms",
         datetime(2026, 3, 2, 9, 15, 30, 123456, tzinfo=UTC),
+        "yes",
     )
 
     count = write_csv(out, ANSWER_COLUMNS, [row, row._replace(value=None, channel=None)])
@@ -244,10 +246,10 @@ def test_write_csv_writes_a_header_then_one_line_per_row():
     assert count == 2
     assert out.getvalue().splitlines(keepends=True) == [
         "facility_code,period,flow_key,flow_version,question_key,value,phone,channel,"
-        "completed_at\r\n",
+        "completed_at,reference\r\n",
         'CSCOM-MLB,2026-W10,weekly_qi,2,comment,"Rupture, ""SRO""\n',
-        'et zinc",+22370000011,sms,2026-03-02T09:15:30Z\r\n',
-        "CSCOM-MLB,2026-W10,weekly_qi,2,comment,,+22370000011,,2026-03-02T09:15:30Z\r\n",
+        'et zinc",+22370000011,sms,2026-03-02T09:15:30Z,yes\r\n',
+        "CSCOM-MLB,2026-W10,weekly_qi,2,comment,,+22370000011,,2026-03-02T09:15:30Z,yes\r\n",
     ]
 
 
@@ -286,3 +288,22 @@ def test_write_csv_with_no_rows_writes_the_header():
 
     assert write_csv(out, ("a", "b"), []) == 0
     assert out.getvalue() == "a,b\r\n"
+
+
+def test_a_colleagues_later_submission_is_exported_whole_after_the_reference(seeded, client):
+    from cli.simulate import UssdDial
+
+    def post(path, form):
+        response = client.post(path, data=form)
+        return response.status_code, response.get_data(as_text=True)
+
+    first, late = UssdDial(post, "+22370000011"), UssdDial(post, "+22370000012")
+    first.start()
+    late.start()
+    for entry in ["2", "2", "45", "40", "1", "2", "RAS"]:
+        late.send(entry)
+    complete_weekly_checkin(client)
+    late.send("1")
+    rows = list(answer_rows())
+    assert [row.reference for row in rows] == ["yes"] * 8 + ["no"] * 7
+    assert {row.phone for row in rows if row.reference == "no"} == {"+22370000012"}

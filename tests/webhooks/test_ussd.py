@@ -277,16 +277,39 @@ def test_a_checkin_completed_by_a_colleague_is_reported_with_their_name(seeded, 
     assert body == "END QI dògòkun kòlòsili: Fatoumata Diarra y'a ci ka ban. I ni ce."
 
 
-def test_when_two_colleagues_answer_at_once_only_the_first_submission_counts(seeded, post):
+def test_a_person_who_already_sent_is_not_told_their_own_name(seeded, post):
+    walk_whole(post, FOCAL_POINT)
+    _, body = dial(post).start()
+    assert body == "END Suivi QI de la semaine: vous avez déjà envoyé pour cette période. Merci."
+
+
+def test_when_two_colleagues_answer_at_once_both_are_kept_and_the_first_is_the_reference(
+    seeded, post
+):
     one, other = dial(post, FOCAL_POINT), dial(post, DTC)
     one.start()
     other.start()
     walk(other, WHOLE_CHECKIN[:-1])
     walk(one, WHOLE_CHECKIN)
     late = walk(other, ["1"])
-    assert late.startswith("END ") and "Fatoumata Diarra" in late
-    assert len(answers()) == 8
-    assert {a.worker_id for a in db.session.scalars(sa.select(Answer))} == {worker(FOCAL_POINT).id}
+    assert late == "END Fatoumata Diarra tun y'a ci ka ban. I ka jaabiw fana marala. I ni ce."
+    stored = db.session.scalars(sa.select(Answer)).all()
+    assert len(stored) == 16
+    assert {a.worker_id for a in stored if a.reference} == {worker(FOCAL_POINT).id}
+    assert {a.worker_id for a in stored if not a.reference} == {worker(DTC).id}
+    checkin = db.session.scalars(sa.select(Checkin)).one()
+    assert checkin.completed_by.phone == FOCAL_POINT
+
+
+def test_a_later_colleagues_urgent_request_still_reaches_the_supervisor(seeded, post):
+    first, late = dial(post, FOCAL_POINT), dial(post, DTC)
+    first.start()
+    late.start()
+    walk(late, ["1", "6", "2", "40", "38", "1", "1", "RAS"])  # support needed: urgent
+    walk(first, WHOLE_CHECKIN)  # no alert
+    assert walk(late, ["1"]).startswith("END Fatoumata Diarra tun y'a ci")
+    alert = db.session.scalars(sa.select(OutboundMessage)).one()
+    assert (alert.kind, alert.urgent, alert.phone) == ("alert", True, "+22370000001")
 
 
 def test_an_answer_that_raises_an_alert_writes_it_with_the_answers(seeded, post):
