@@ -297,12 +297,15 @@ def _holds(condition: Condition, given: Mapping[str, Answer], flow: Flow) -> boo
 
 @dataclass(frozen=True)
 class CompactError:
-    """Why a one-message answer list was refused, and at which answer (1-based)."""
+    """Why a one-message answer list was refused, and at which answer of the flow (1-based)."""
 
     position: int
+    """The answer's rank among the questions asked (a last text answer may span many words)."""
     problem: Literal["invalid", "missing", "extra"]
     question: Question | None = None
     error: Invalid | None = None
+    expected: int = 0
+    """How many answers the flow asks, given the answers before the problem (`ask_if`)."""
 
 
 def answer_all(flow: Flow, entries: list[str]) -> State | CompactError:
@@ -312,21 +315,23 @@ def answer_all(flow: Flow, entries: list[str]) -> State | CompactError:
     askable after it takes the rest of the message, spaces included.
     """
     state = State(CONFIRM)
-    position = 0
+    used = 0
+    rank = 0
     for index, question in enumerate(flow.questions):
         if not holds(question.ask_if, state.answers, flow):
             continue
-        if position >= len(entries):
+        rank += 1
+        if used >= len(entries):
             if question.required:
-                return CompactError(position + 1, "missing", question)
+                return CompactError(rank, "missing", question, expected=_asked(flow, state))
             continue
-        entry = entries[position]
-        position += 1
+        entry = entries[used]
+        used += 1
         if question.type == "text" and not _askable_after(flow, index, state.answers):
-            entry, position = " ".join(entries[position - 1 :]), len(entries)
+            entry, used = " ".join(entries[used - 1 :]), len(entries)
         value = parse(flow, question, entry, state.answers)
         if isinstance(value, Invalid):
-            return CompactError(position, "invalid", question, value)
+            return CompactError(rank, "invalid", question, value, expected=_asked(flow, state))
         if value is not None:
             state = replace(
                 state,
@@ -334,9 +339,14 @@ def answer_all(flow: Flow, entries: list[str]) -> State | CompactError:
                 raw={**state.raw, question.key: entry},
                 trail=(*state.trail, question.key),
             )
-    if position < len(entries):
-        return CompactError(position + 1, "extra")
+    if used < len(entries):
+        return CompactError(rank + 1, "extra", expected=rank)
     return state
+
+
+def _asked(flow: Flow, state: State) -> int:
+    """How many questions are asked given the answers so far (a later `ask_if` may change it)."""
+    return sum(holds(q.ask_if, state.answers, flow) for q in flow.questions)
 
 
 def _askable_after(flow: Flow, index: int, given: Mapping[str, Answer]) -> bool:

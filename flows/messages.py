@@ -67,12 +67,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bm": "Jaabi ka jan kojugu. Kode wele tugun.",
     },
     "compact.invalid": {
-        "fr": "Réponse {n} ({prompt}): {reason} Rien n'est enregistré.",
-        "bm": "Jaabi {n} ({prompt}): {reason} Foyi ma sɛbɛn.",
+        "fr": "Réponse {n} sur {total} ({prompt}): {reason} Rien n'est enregistré.",
+        "bm": "Jaabi {n} ({total} cɛma) ({prompt}): {reason} Foyi ma sɛbɛn.",
     },
     "compact.missing": {
-        "fr": "Il manque la réponse {n} ({prompt}). Rien n'est enregistré.",
-        "bm": "Jaabi {n} tɛ yen ({prompt}). Foyi ma sɛbɛn.",
+        "fr": "Il manque la réponse {n} sur {total} ({prompt}). Rien n'est enregistré.",
+        "bm": "Jaabi {n} ({total} cɛma) tɛ yen ({prompt}). Foyi ma sɛbɛn.",
     },
     "compact.extra": {
         "fr": "Trop de réponses: {n} attendues. Rien n'est enregistré.",

@@ -43,14 +43,14 @@ def menu_text(titles: list[str], language: str) -> str:
 def compact_error_text(flow: Flow, problem: CompactError, language: str) -> str:
     """Which answer of a one-message reply is wrong, and why; nothing was stored."""
     if problem.problem == "extra":
-        return say("compact.extra", language, n=problem.position - 1)
+        return say("compact.extra", language, n=problem.expected)
     assert problem.question is not None
     prompt = _short(flow.prompt(problem.question, language))
+    where = {"n": problem.position, "total": problem.expected, "prompt": prompt}
     if problem.problem == "missing":
-        return say("compact.missing", language, n=problem.position, prompt=prompt)
+        return say("compact.missing", language, **where)
     assert problem.error is not None
-    reason = error_text(problem.error, language)
-    return say("compact.invalid", language, n=problem.position, prompt=prompt, reason=reason)
+    return say("compact.invalid", language, reason=error_text(problem.error, language), **where)
 
 
 def _short(prompt: str, limit: int = 40) -> str:

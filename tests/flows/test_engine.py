@@ -9,10 +9,12 @@ import pytest
 from flows.definition import Flow
 from flows.engine import (
     CONFIRM,
+    CompactError,
     Invalid,
     Outcome,
     State,
     advance,
+    answer_all,
     answers,
     current,
     start,
@@ -648,3 +650,25 @@ def test_the_weekly_flow_forgets_attendees_when_met_is_changed_to_no(weekly):
 
     assert on_screen(outcome) == "change_status"
     assert answers(weekly, outcome.state) == {"met": "no"}
+
+
+# -- the compact form -----------------------------------------------------------------------------
+
+
+def test_a_compact_answer_list_is_checked_as_a_whole_and_confirms():
+    result = answer_all(DEMO, ["1", "6", "40", "38", "Awa", "tout", "va", "bien"])
+    assert isinstance(result, State) and result.step == CONFIRM
+    assert answers(DEMO, result)["comment"] == "tout va bien"  # the last text takes the rest
+
+
+def test_a_compact_error_names_the_answers_place_among_those_asked_and_how_many():
+    # met: no, so "attendees" is not asked: five answers are expected, not six
+    wrong = answer_all(DEMO, ["2", "40", "41", "Awa"])
+    assert isinstance(wrong, CompactError)
+    assert (wrong.problem, wrong.position, wrong.expected) == ("invalid", 3, 5)
+    assert wrong.question.key == "numerator"
+
+
+def test_a_missing_answer_says_how_many_are_asked():
+    missing = answer_all(DEMO, ["1", "6"])
+    assert (missing.problem, missing.position, missing.expected) == ("missing", 3, 6)

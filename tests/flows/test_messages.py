@@ -19,6 +19,7 @@ REALISTIC = {
     "flow": "Suivi QI de la semaine",
     "period": "S49",
     "code": "*384*123#",
+    "total": 12,
 }
 CASES = [(key, lang) for key, texts in MESSAGES.items() for lang in texts]
 

@@ -82,6 +82,14 @@ def test_back_keys_and_reasons_work_as_on_ussd(seeded, sms):
     assert replies()[-1].startswith("L'équipe QI")
 
 
+def test_a_long_last_comment_is_named_by_its_place_in_the_flow_not_by_word_count(seeded, sms):
+    words = " ".join(["trop"] * 30)  # the comment takes the rest of the message: 150 characters
+    sms(f"QI 1 6 2 45 40 1 2 {words}")
+    assert replies()[-1].startswith("Réponse 8 sur 8 (Commentaire")
+    sms("QI 2 2 45 40 1 2 RAS merci")  # no meeting: 7 answers, the comment takes "RAS merci"
+    assert answers()["comment"] == "RAS merci"
+
+
 def test_the_compact_form_answers_everything_in_one_message(seeded, sms):
     sms(COMPACT)
     assert replies() == ["Merci, vos réponses sont enregistrées."]
@@ -100,13 +108,14 @@ def test_the_compact_form_answers_everything_in_one_message(seeded, sms):
 def test_a_wrong_compact_answer_is_named_and_nothing_is_stored(seeded, sms):
     sms("QI 1 6 2 45 50 1 2")
     assert replies() == [
-        "Réponse 5 (Parmi eux, combien ont bénéficié de...): Le maximum est 45. Rien n'est enregistré."
+        "Réponse 5 sur 8 (Parmi eux, combien ont bénéficié de...): Le maximum est 45. "
+        "Rien n'est enregistré."
     ]
     assert answers() == {}
     sms("QI 1 6")
     assert (
-        replies()[-1]
-        == "Il manque la réponse 3 (Idée de changement (PDSA): où en...). Rien n'est enregistré."
+        replies()[-1] == "Il manque la réponse 3 sur 8 (Idée de changement (PDSA): où en...). "
+        "Rien n'est enregistré."
     )
 
 
