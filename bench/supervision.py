@@ -104,21 +104,25 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def own_database(url: str, keep: bool):
-    """Create the benchmark's database (dropping a leftover first); drop it at the end."""
+def own_database(url: str, keep: bool, reuse: bool):
+    """Create the benchmark's database (dropping a leftover first); drop it at the end.
+
+    `reuse` measures again on the database a `--keep` run left, as it is, and keeps it.
+    """
     parsed = make_url(url)
     name = parsed.database
     if not name or name in ("test", "postgres"):
         sys.exit(f"refusing to use the database {name!r}: give the benchmark one of its own")
     admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     drop = sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with admin.connect() as connection:
-        connection.execute(drop)
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    if not reuse:
+        with admin.connect() as connection:
+            connection.execute(drop)
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         yield
     finally:
-        if not keep:
+        if not keep and not reuse:
             with admin.connect() as connection:
                 connection.execute(drop)
         admin.dispose()
@@ -364,26 +368,34 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def timed(
-    name: str,
-    work: Callable[[], int | None],
+def interleaved(
+    works: list[tuple[str, Callable[[], int | None]]],
     reset: Callable[[], None],
     runs: int,
     statements: Statements,
-) -> Timing:
-    """`work` `runs` times, each after `reset` (untimed); the statements of the last run."""
-    result = Timing(name, [])
+) -> list[Timing]:
+    """Each of `works` `runs` times, in turns, each after `reset` (untimed).
+
+    In turns, so that whatever else the machine runs meanwhile weighs on the tick and its
+    floor alike. The statements are those of the last run.
+    """
+    timings = [Timing(name, []) for name, _ in works]
     for _ in range(runs):
-        reset()
-        db.session.commit()
-        with statements.counted():
-            started = time.perf_counter()
-            result.rows = work()
+        for timing, (_, work) in zip(timings, works, strict=True):
+            reset()
             db.session.commit()
-            result.seconds.append(time.perf_counter() - started)
-        result.statements = statements.count
-    log(f"  {name}: median {result.median * 1000:.1f} ms over {runs} runs, rows {result.rows}")
-    return result
+            with statements.counted():
+                started = time.perf_counter()
+                timing.rows = work()
+                db.session.commit()
+                timing.seconds.append(time.perf_counter() - started)
+            timing.statements = statements.count
+    for timing in timings:
+        log(
+            f"  {timing.name.strip()}: median {timing.median * 1000:.1f} ms over {runs} runs, "
+            f"{timing.statements} statements, {timing.rows} rows"
+        )
+    return timings
 
 
 def execute(statement: str, **params) -> None:
@@ -452,8 +464,8 @@ class Bench:
     statements: Statements
     runs: int
 
-    def time(self, name: str, work: Callable[[], int | None], reset=lambda: None) -> Timing:
-        return timed(name, work, reset, self.runs, self.statements)
+    def time(self, works, reset=lambda: None) -> list[Timing]:
+        return interleaved(works, reset, self.runs, self.statements)
 
 
 class DigestBench(Bench):
@@ -476,11 +488,12 @@ class DigestBench(Bench):
         return lambda: len(db.session.execute(sa.text(statement), params).all())
 
     def measure(self) -> list[Timing]:
-        return [
-            self.time("digest tick", self.tick, self.reset),
-            self.time("  floor: x/y + missing", self.floor(DIGEST_FLOOR)),
-            self.time("  floor: + alerts, series", self.floor(DIGEST_FLOOR_SERIES)),
+        works = [
+            ("digest tick", self.tick),
+            ("  floor: x/y + missing", self.floor(DIGEST_FLOOR)),
+            ("  floor: + alerts, series", self.floor(DIGEST_FLOOR_SERIES)),
         ]
+        return self.time(works, self.reset)
 
 
 # -- the opening -----------------------------------------------------------------------------------
@@ -570,10 +583,10 @@ class OpeningBench(Bench):
         ).all()
 
     def measure(self) -> list[Timing]:
-        measured = self.time("opening tick", self.tick, self.reset)
-        by_tick = self.written()
-        floored = self.time("  floor: INSERT ... SELECT", self.floor, self.reset)
-        by_floor = self.written()
+        timings = self.time(
+            [("opening tick", self.tick), ("  floor: INSERT ... SELECT", self.floor)], self.reset
+        )
+        by_tick, by_floor = (self._rows_of(work) for work in (self.tick, self.floor))
         if by_tick != by_floor:
             differ = next((a, b) for a, b in zip(by_tick, by_floor, strict=False) if a != b)
             sys.exit(
@@ -581,10 +594,14 @@ class OpeningBench(Bench):
                 f"{len(by_tick)}); first difference:\n{differ}"
             )
         log(f"  the floor's {len(by_floor):,} outbox rows equal the tick's, column by column")
-        self.reset()  # leave the tick's own work for the idle minute
-        self.tick()
+        self._rows_of(self.tick)  # leave the tick's own work for the idle minute
+        return timings
+
+    def _rows_of(self, work: Callable[[], int]) -> list[tuple]:
+        self.reset()
+        work()
         db.session.commit()
-        return [measured, floored]
+        return self.written()
 
 
 # -- the idle minute -------------------------------------------------------------------------------
@@ -597,10 +614,12 @@ class IdleBench(Bench):
         return sum(tick(IDLE_AT, self.settings, self.redis).written.values())
 
     def measure(self) -> list[Timing]:
-        return [
-            self.time("idle tick, flows cached", lambda: self.tick(False)),
-            self.time("idle tick, flows read", lambda: self.tick(True)),
-        ]
+        return self.time(
+            [
+                ("idle tick, flows cached", lambda: self.tick(False)),
+                ("idle tick, flows read", lambda: self.tick(True)),
+            ]
+        )
 
 
 # -- profiles, the report --------------------------------------------------------------------------
@@ -635,9 +654,12 @@ def machine() -> str:
     )
 
 
-def report(size: Size, rows: list[tuple[Timing, Timing | None]], seconds: float) -> bool:
+def report(
+    size: Size, rows: list[tuple[Timing, Timing | None]], seconds: float, load: float
+) -> bool:
     """The table (a floor's ratio is its tick's time over the floor's) and the verdicts."""
     print(f"\nSupervision tick, {size}; {machine()}; {seconds:.0f} s in all")
+    print(f"load average (1 min) {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     print(f"{'what':<28} {'median ms':>10} {'min ms':>8} {'ratio':>6} {'stmts':>6} {'rows':>7}")
     print("-" * 70)
     for timing, tick_timing in rows:
@@ -682,6 +704,7 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument("--reuse", action="store_true", help="measure on a kept database")
     parser.add_argument("--profile", action="store_true", help="cProfile one digest and opening")
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
@@ -689,7 +712,7 @@ def main() -> None:
     settings = replace(
         Settings.from_env({}), database_url=args.database_url, redis_url=args.redis_url
     )
-    with own_database(args.database_url, args.keep):
+    with own_database(args.database_url, args.keep, args.reuse):
         app = create_app(settings)
         redis = app.extensions["redis"]
         redis.flushdb()
@@ -704,8 +727,15 @@ def main() -> None:
 
 
 def run(size: Size, settings: Settings, redis, args, started: float) -> bool:
-    log(f"building {size}")
-    flow_id, version_id = build(size)
+    load = os.getloadavg()[0]
+    if args.reuse:
+        flow_id, version_id = db.session.execute(
+            sa.text("SELECT flow_id, id FROM flow_versions ORDER BY id DESC LIMIT 1")
+        ).one()
+        log(f"reusing the kept database (built as {size})")
+    else:
+        log(f"building {size}")
+        flow_id, version_id = build(size)
     context = (settings, redis, flow_id, version_id, Statements(db.engine), args.runs)
     digest, opening = DigestBench(*context), OpeningBench(*context)
     log("the Monday digest (07:00)")
@@ -726,7 +756,7 @@ def run(size: Size, settings: Settings, redis, args, started: float) -> bool:
         (opening_floor, opening_tick),
         *((timing, None) for timing in idle),
     ]
-    return report(size, rows, time.perf_counter() - started)
+    return report(size, rows, time.perf_counter() - started, load)
 
 
 if __name__ == "__main__":

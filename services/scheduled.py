@@ -129,6 +129,7 @@ class Planner:
         self.settings, self.now, self.local = settings, now, local
         self.opened = 0
         """Check-ins the work opened."""
+        self._costed: dict[tuple[str, str, str], dict] = {}
 
     def scheduled(self) -> Iterator[Scheduled]:
         for active in active_flows():
@@ -268,17 +269,22 @@ class Planner:
         return write(connection, self.settings, rows, item.period.closes_at)
 
     def _row(self, person, kind: str, key: str, text: str) -> dict:
-        """An outbox row for `person`, unique per piece of work and person (its dedupe key)."""
-        return message_row(
-            self.settings,
-            self.now,
-            phone=person.phone,
-            text=text,
-            kind=kind,
-            language=person.language,
-            worker_id=person.id,
-            dedupe_key=f"{key}:{person.id}",
-        )
+        """An outbox row for `person`, unique per piece of work and person (its dedupe key).
+
+        A text's form, cost and release time are worked out once per run (message_row passes
+        the person's fields through): an invitation is one text per language for thousands.
+        """
+        costed = self._costed.get((kind, text, person.language))
+        if costed is None:
+            costed = self._costed[(kind, text, person.language)] = message_row(
+                self.settings, self.now, phone="", text=text, kind=kind, language=person.language
+            )
+        return {
+            **costed,
+            "phone": person.phone,
+            "worker_id": person.id,
+            "dedupe_key": f"{key}:{person.id}",
+        }
 
 
 def open_checkins(connection: sa.Connection, item: Scheduled) -> int:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,7 +21,6 @@ from models import OutboundMessage
 from services.outbox import SERVICE_STARTED
 from services.quiet_hours import release_time
 
-_INSERT_BY_DIALECT = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 _outbox = OutboundMessage.__table__
 
 
@@ -39,11 +39,36 @@ def write(
     if not rows:
         return 0
     _within_daily_limit(connection, settings, rows, closes_at)
-    insert = _INSERT_BY_DIALECT[connection.dialect.name](_outbox)
-    written = connection.execute(
-        insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_outbox.c.id), rows
-    ).all()
-    return len(written)
+    if connection.dialect.name == "postgresql":
+        # One INSERT ... SELECT of the rows as arrays: a national opening's thousands of rows
+        # as one statement of a few parameters (an executemany is a statement per row on the
+        # server; RETURNING's multi-row VALUES, a huge text psycopg parses anew each time).
+        insert = postgresql_insert(_outbox).from_select(list(rows[0]), _unnested(rows))
+        return _count(connection, insert)
+    return _count(connection, sqlite_insert(_outbox), rows)
+
+
+def _count(connection: sa.Connection, insert, rows: list[dict] | None = None) -> int:
+    """Execute the INSERT (an executemany with `rows`); how many rows it added."""
+    statement = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return connection.execute(statement.execution_options(preserve_rowcount=True), rows).rowcount
+
+
+def _unnested(rows: list[dict]) -> sa.Select:
+    """The rows (all with the same columns) as one SELECT: the columns that vary as arrays
+    unnested side by side, the others as one value (a national invitation's text, kind and
+    times are the same for all: sending them once spares psycopg dumping thousands)."""
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    varying = [name for name, values in columns.items() if values.count(values[0]) < len(values)]
+    selected = []
+    for name, values in columns.items():
+        kind = _outbox.c[name].type
+        if name in (varying or [next(iter(columns))]):
+            array = sa.bindparam(f"{name}_values", values, type_=postgresql.ARRAY(kind))
+            selected.append(sa.func.unnest(array))
+        else:
+            selected.append(sa.bindparam(f"{name}_value", values[0], type_=kind))
+    return sa.select(*selected)
 
 
 def _within_daily_limit(
@@ -57,8 +82,9 @@ def _within_daily_limit(
     counted = Counter(
         (worker_id, day_of(not_before))
         for worker_id, not_before in connection.execute(
+            # Everyone's, not only these people's: a constant statement, where thousands of
+            # ids made a long one to render and parse (the outbox has no index on worker_id).
             sa.select(_outbox.c.worker_id, _outbox.c.not_before).where(
-                _outbox.c.worker_id.in_({row["worker_id"] for row in rows}),
                 _outbox.c.kind.in_(SERVICE_STARTED),
                 _outbox.c.status != "cancelled",
                 _outbox.c.not_before >= first,
