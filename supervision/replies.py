@@ -120,7 +120,9 @@ def missing_text(lists: Sequence[MissingList], language: str, fits: Fits, tail: 
     return text
 
 
-def detail_text(latest: LatestCheckin | None, code: str, language: str, fits: Fits, tail="") -> str:
+def detail_text(
+    latest: LatestCheckin | None, code: str, language: str, fits: Fits, tail: str = ""
+) -> str:
     """DETAIL: the period, who answered, then each answer as `key=value` in the flow's order."""
     if latest is None:
         return _lines(say("supervisor.detail.none", language, code=code), tail)
