@@ -5,8 +5,9 @@
 (the server's log in bench/results/), with the wall-clock time and the process id, so that the
 lines match the client's slowest requests:
 
-- every request slower than STEP_SLOW_MS: its start, duration and step number (the count of
-  inputs in `text`; never the text itself, which holds health answers);
+- every request: its start, wall and CPU (thread) time, and step number (the count of inputs
+  in `text`; never the text itself, which holds health answers). The CPU time is what the
+  request cost the worker whatever else ran on the machine;
 - every garbage collection of generation 2, and any other longer than GC_SLOW_MS;
 - every read of the current flows (services/flow_store.py's refresh) and how long it took.
 
@@ -26,7 +27,6 @@ from urllib.parse import parse_qs
 import app as real
 from services import flow_store
 
-STEP_SLOW_MS = 40.0
 GC_SLOW_MS = 5.0
 
 
@@ -88,16 +88,16 @@ def _watch_flow_reads() -> None:
 
 def _timed(wsgi_app):
     def timed(environ, start_response):
-        at, wall = time.perf_counter(), time.time()
+        at, cpu, wall = time.perf_counter(), time.thread_time(), time.time()
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         try:
             return wsgi_app(environ, start_response)
         finally:
+            cpu_ms = (time.thread_time() - cpu) * 1000
             ms = (time.perf_counter() - at) * 1000
-            if ms > STEP_SLOW_MS:
-                text = parse_qs(body.decode(errors="replace")).get("text", [""])[0]
-                step = text.count("*") + 2 if text else 1
-                probe("slow", at=wall, ms=round(ms, 2), step=step)
+            text = parse_qs(body.decode(errors="replace")).get("text", [""])[0]
+            step = text.count("*") + 2 if text else 1
+            probe("request", at=wall, ms=round(ms, 2), cpu_ms=round(cpu_ms, 2), step=step)
 
     return timed
