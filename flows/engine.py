@@ -20,6 +20,8 @@ CONFIRM = "#confirm"
 BACK_ANY = "00"
 BACK_CHOICE = "0"
 SUBMIT = "1"
+MORE = "2"
+"""On the confirmation screen: the rest of the answers, when they did not all fit."""
 SKIP = ("", "-", ".")
 NUMBER = re.compile(r"-?[0-9]{1,9}")
 """ASCII digits only, and at most nine (far inside answers.value_number, a BIGINT).
@@ -72,6 +74,12 @@ class Screen:
     kind: Literal["question", "confirm", "closing"]
     question: Question | None = None
     error: Invalid | None = None
+    answers: Mapping[str, Answer] | None = None
+    """On a confirmation screen: what will be sent, so the person can check it."""
+    page: int = 1
+    """The confirmation's page: `2` shows the answers the first page had no room for."""
+    hint_back: bool = False
+    """Say once, on the second question, that `00` goes back."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,7 @@ def back(flow: Flow, state: State) -> Outcome:
 def current(flow: Flow, state: State) -> Outcome:
     """The screen for a stored state, to show again on resume."""
     if state.step == CONFIRM:
-        return Outcome(state, Screen("confirm"))
+        return _confirmation(flow, state)
     return _ask(state, flow.question(state.step))
 
 
@@ -202,7 +210,7 @@ def fold(text: str) -> str:
 
 
 def _ask(state: State, question: Question, error: Invalid | None = None) -> Outcome:
-    return Outcome(state, Screen("question", question, error))
+    return Outcome(state, Screen("question", question, error, hint_back=len(state.trail) == 1))
 
 
 def _without(state: State, question: Question) -> dict[str, Answer]:
@@ -212,7 +220,7 @@ def _without(state: State, question: Question) -> dict[str, Answer]:
 def _forward(flow: Flow, state: State, after: Question) -> Outcome:
     following = _next_question(flow, after, answers(flow, state))
     if following is None:
-        return Outcome(replace(state, step=CONFIRM), Screen("confirm"))
+        return _confirmation(flow, replace(state, step=CONFIRM))
     return _ask(replace(state, step=following.key), following)
 
 
@@ -227,7 +235,13 @@ def _next_question(flow: Flow, after: Question | None, given: Mapping[str, Answe
 def _confirm(flow: Flow, state: State, entry: str) -> Outcome:
     if entry == SUBMIT:
         return Outcome(state, Screen("closing"), submission(flow, state))
-    return Outcome(state, Screen("confirm", error=Invalid("confirm")))
+    if entry == MORE:
+        return _confirmation(flow, state, page=2)
+    return _confirmation(flow, state, error=Invalid("confirm"))
+
+
+def _confirmation(flow: Flow, state: State, page: int = 1, error: Invalid | None = None) -> Outcome:
+    return Outcome(state, Screen("confirm", error=error, answers=answers(flow, state), page=page))
 
 
 def choice_number(entry: str, count: int) -> int | None:

@@ -29,9 +29,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bm": "1 sɛbɛn k'a ci, 0 k'a latilen.",
     },
     "confirm": {
-        "fr": "Envoyer vos réponses ?\n1 Envoyer\n0 Corriger",
-        "bm": "Aw ka jaabiw ci wa?\n1 A ci\n0 A latilen",
+        "fr": "Vos réponses: {answers}\n1 Envoyer\n0 Corriger",
+        "bm": "I ka jaabiw: {answers}\n1 A ci\n0 A latilen",
     },
+    "confirm.more": {
+        "fr": "Vos réponses: {answers}...\n1 Envoyer\n2 Voir la suite\n0 Corriger",
+        "bm": "I ka jaabiw: {answers}...\n1 A ci\n2 A tɔ lajɛ\n0 A latilen",
+    },
+    "confirm.rest": {
+        "fr": "Suite: {answers}\n1 Envoyer\n0 Corriger",
+        "bm": "A tɔ: {answers}\n1 A ci\n0 A latilen",
+    },
+    "back_hint": {"fr": "00 Retour", "bm": "00 Segin"},
     "menu": {"fr": "Choisissez le suivi:", "bm": "Kɔlɔsili sugandi:"},
     "resume": {
         "fr": "Vous avez un suivi en cours ({title}).\n1 Continuer\n2 Recommencer",

@@ -444,7 +444,7 @@ def test_one_on_the_confirmation_screen_submits_and_shows_the_closing():
     }
 
 
-@pytest.mark.parametrize("entry", ["2", "oui", "", "11", "envoyer"])
+@pytest.mark.parametrize("entry", ["3", "oui", "", "11", "envoyer"])
 def test_anything_else_on_the_confirmation_screen_asks_again(entry):
     before = at_confirm()
     outcome = advance(DEMO, before.state, entry)
@@ -672,3 +672,24 @@ def test_a_compact_error_names_the_answers_place_among_those_asked_and_how_many(
 def test_a_missing_answer_says_how_many_are_asked():
     missing = answer_all(DEMO, ["1", "6"])
     assert (missing.problem, missing.position, missing.expected) == ("missing", 3, 6)
+
+
+def test_the_confirmation_carries_the_answers_and_2_turns_its_page():
+    before = at_confirm()
+    assert before.screen.answers == answers(DEMO, before.state)
+    assert before.screen.page == 1
+    more = advance(DEMO, before.state, "2")
+    assert (on_screen(more), more.screen.page, more.screen.error) == ("confirm", 2, None)
+    assert more.state == before.state
+    assert advance(DEMO, more.state, "1").submitted
+
+
+def test_the_second_question_says_once_that_00_goes_back():
+    first = start(DEMO)
+    second = advance(DEMO, first.state, "1")
+    third = advance(DEMO, second.state, "12")
+    assert (first.screen.hint_back, second.screen.hint_back, third.screen.hint_back) == (
+        False,
+        True,
+        False,
+    )

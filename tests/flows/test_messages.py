@@ -20,6 +20,7 @@ REALISTIC = {
     "period": "S49",
     "code": "*384*123#",
     "total": 12,
+    "answers": "Oui, 6, En test, 45, 40, Aucun, Non, RAS",
 }
 CASES = [(key, lang) for key, texts in MESSAGES.items() for lang in texts]
 

@@ -102,23 +102,61 @@ def test_every_reason_has_a_bambara_sentence_of_its_own(reason):
     assert error_text(error, "bm")
 
 
-def test_the_confirm_screen_offers_1_to_send_and_0_to_correct():
-    lines = screen_text(FLOW, Screen("confirm"), "fr").split("\n")
-
-    assert lines == ["Envoyer vos réponses ?", "1 Envoyer", "0 Corriger"]
+GIVEN = {"change_status": "adopted", "attendees": 12}
 
 
-def test_the_confirm_screen_in_bambara_keeps_the_same_keys():
-    lines = screen_text(FLOW, Screen("confirm"), "bm").split("\n")
+def test_the_confirm_screen_shows_the_answers_then_1_to_send_and_0_to_correct():
+    lines = screen_text(FLOW, Screen("confirm", answers=GIVEN), "fr").split("\n")
 
-    assert lines[0] == "Aw ka jaabiw ci wa?"
+    assert lines == ["Vos réponses: Adoptée, 12", "1 Envoyer", "0 Corriger"]
+
+
+def test_the_confirm_screen_in_bambara_shows_the_bambara_labels_and_the_same_keys():
+    lines = screen_text(FLOW, Screen("confirm", answers=GIVEN), "bm").split("\n")
+
+    assert lines[0] == "I ka jaabiw: An b'a kɛ, 12"
     assert [line.split()[0] for line in lines[1:]] == ["1", "0"]
 
 
-def test_a_refused_confirmation_says_why_above_the_confirm_screen():
-    text = screen_text(FLOW, Screen("confirm", error=Invalid("confirm")), "fr")
+def test_answers_that_do_not_fit_one_screen_continue_on_a_second_page():
+    wordy = load(
+        """
+        key: f
+        title: T
+        languages: [fr]
+        questions:
+"""
+        + "".join(
+            f"""
+          - key: q{n}
+            type: text
+            prompt: "Question {n} ?"
+"""
+            for n in range(8)
+        )
+    )
+    given = {f"q{n}": f"la réponse numéro {n}" for n in range(8)}
+    first = screen_text(wordy, Screen("confirm", answers=given), "fr")
+    second = screen_text(wordy, Screen("confirm", answers=given, page=2), "fr")
 
-    assert text == f"{say('invalid.confirm', 'fr')}\n{say('confirm', 'fr')}"
+    assert len(first) <= 160 and len(second) <= 160
+    assert first.endswith("...\n1 Envoyer\n2 Voir la suite\n0 Corriger")
+    assert second.startswith("Suite: ") and second.endswith("\n1 Envoyer\n0 Corriger")
+    shown = first.split("\n")[0] + ", " + second.split("\n")[0].removeprefix("Suite: ")
+    assert all(f"numéro {n}" in shown for n in range(8))
+
+
+def test_a_refused_confirmation_says_why_above_the_confirm_screen():
+    text = screen_text(FLOW, Screen("confirm", error=Invalid("confirm"), answers=GIVEN), "fr")
+
+    assert text.split("\n")[0] == say("invalid.confirm", "fr")
+    assert text.split("\n")[1] == "Vos réponses: Adoptée, 12"
+
+
+def test_the_second_question_says_once_that_00_goes_back():
+    second = screen_text(FLOW, Screen("question", ATTENDEES, hint_back=True), "fr")
+
+    assert second == "Combien de présents ?\n00 Retour"
 
 
 def test_the_closing_screen_shows_the_closing_text_in_the_person_s_language():

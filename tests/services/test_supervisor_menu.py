@@ -198,7 +198,7 @@ def test_a_flow_that_asks_the_supervisors_role_comes_first(app, districts):
     db.session.commit()
     dial = Dial(app, SUPERVISOR)
     assert dial.start() == "CON CSCom visités cette semaine ?"
-    assert dial.send("4") == "CON Envoyer vos réponses ?\n1 Envoyer\n0 Corriger"
+    assert dial.send("4") == "CON Vos réponses: 4\n1 Envoyer\n0 Corriger"
     assert dial.send("1").startswith("END ")
     assert Dial(app, SUPERVISOR).start() == f"CON {MENU}"  # answered: the menu again
 

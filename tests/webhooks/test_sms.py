@@ -65,7 +65,9 @@ def test_a_worker_completes_the_checkin_one_question_per_sms(seeded, sms):
     assert replies()[-1] == "L'équipe QI s'est réunie cette semaine ?\n1 Oui\n2 Non"
     for entry in ["1", "6", "2", "40", "38", "1", "2", "RAS"]:
         sms(entry)
-    assert replies()[-1] == "Envoyer vos réponses ?\n1 Envoyer\n0 Corriger"
+    assert replies()[-1] == (
+        "Vos réponses: Oui, 6, En test, 40, 38, Aucun, Non, RAS\n1 Envoyer\n0 Corriger"
+    )
     assert answers() == {}
     sms("1")
     assert replies()[-1] == "Merci, vos réponses sont enregistrées."

@@ -117,7 +117,10 @@ def test_no_answer_is_stored_before_the_confirmation(seeded, post):
     session = dial(post)
     session.start()
     confirm = walk(session, WHOLE_CHECKIN[:-1])
-    assert confirm == "CON Envoyer vos réponses ?\n1 Envoyer\n0 Corriger"
+    assert confirm == (
+        "CON Vos réponses: Oui, 6, En test, 40, 38, Aucun, Non, Bonne semaine\n"
+        "1 Envoyer\n0 Corriger"
+    )
     assert answers() == {}
     assert walk(session, ["1"]).startswith("END Merci")
     assert len(answers()) == 8
