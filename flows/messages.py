@@ -63,6 +63,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "{name} avait déjà envoyé ce suivi. Vos réponses sont aussi gardées. Merci.",
         "bm": "{name} tun y'a ci ka ban. I ka jaabiw fana marala. I ni ce.",
     },
+    "colleague_answering": {
+        "fr": "{name} répond depuis {since}.",
+        "bm": "{name} bɛ jaabi di kabini {since}.",
+    },
     "unknown_number": {
         "fr": "Ce numéro n'est pas enregistré. Contactez votre CSRef.",
         "bm": "I ka nimɔrɔ ma sɛbɛn. I ka CSRef wele.",

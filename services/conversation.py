@@ -9,6 +9,7 @@ answers when the person confirms.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,6 +18,7 @@ from flows import engine
 from flows.engine import Outcome
 from flows.messages import say
 from flows.render import compact_error_text, menu_text, screen_text
+from flows.smstext import ussd_limit
 from models import Checkin, Session, Worker, db
 from services import checkins, oversight
 from services.flow_store import active_flows, definition
@@ -26,6 +28,8 @@ from services.supervisor_menu import STAGE as SUPERVISE
 from services.supervisor_menu import SupervisorMenu
 
 RESUME, MENU, FLOW = "resume", "menu", "flow"
+COLLEAGUE_RECENT = timedelta(minutes=3)
+"""A colleague's session that moved this recently is someone answering right now."""
 
 
 class Conversation:
@@ -188,7 +192,34 @@ class Conversation:
     def _start(self, option: checkins.Option, menu: bool) -> Reply:
         checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
         self.session.checkin = checkin
-        return self._show(option.version_id, engine.start(definition(option.version_id)), menu)
+        reply = self._show(option.version_id, engine.start(definition(option.version_id)), menu)
+        notice = self._colleague_notice(checkin)
+        if notice is None:
+            return reply
+        noticed = (
+            f"{make_reply(self.settings, notice, self.language, end=False).text}\n{reply.text}"
+        )
+        return Reply(noticed, reply.end) if len(noticed) <= ussd_limit(noticed) else reply
+
+    def _colleague_notice(self, checkin: Checkin) -> str | None:
+        """One line when a colleague's session on this check-in moved in the last minutes:
+        "Ibrahim répond depuis 10:02.", so two people do not answer the same one unawares."""
+        busy = db.session.execute(
+            sa.select(Worker.name, Session.created_at)
+            .join(Worker, Worker.id == Session.worker_id)
+            .where(
+                Session.checkin_id == checkin.id,
+                Session.worker_id != self.worker.id,
+                Session.status == "active",
+                Session.updated_at >= self.now - COLLEAGUE_RECENT,
+            )
+            .order_by(Session.updated_at.desc())
+            .limit(1)
+        ).first()
+        if busy is None:
+            return None
+        since = busy.created_at.astimezone(ZoneInfo(self.settings.timezone)).strftime("%H:%M")
+        return say("colleague_answering", self.language, name=busy.name.split()[0], since=since)
 
     def _show(self, version_id: int, outcome: Outcome, menu: bool) -> Reply:
         """Show `outcome`'s screen and keep its state: the next step may reach another process."""

@@ -21,6 +21,7 @@ REALISTIC = {
     "code": "*384*123#",
     "total": 12,
     "answers": "Oui, 6, En test, 45, 40, Aucun, Non, RAS",
+    "since": "10:02",
 }
 CASES = [(key, lang) for key, texts in MESSAGES.items() for lang in texts]
 

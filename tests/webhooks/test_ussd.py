@@ -280,6 +280,18 @@ def test_a_checkin_completed_by_a_colleague_is_reported_with_their_name(seeded, 
     assert body == "END QI dògòkun kòlòsili: Fatoumata Diarra y'a ci ka ban. I ni ce."
 
 
+def test_a_colleague_answering_right_now_is_named_above_the_first_question(seeded, post):
+    dial(post, DTC).start()  # Moussa started a moment ago
+    _, body = dial(post).start()
+    notice, question = body.removeprefix("CON ").split("\n", 1)
+    assert notice.startswith("Moussa répond depuis ") and notice.endswith(".")
+    assert question.startswith("L'équipe QI s'est réunie cette semaine ?")
+    session = db.session.scalars(sa.select(Session).where(Session.worker_id == worker(DTC).id))
+    session.one().updated_at -= timedelta(minutes=4)
+    db.session.commit()
+    assert dial(post).start()[1].startswith("CON L'équipe QI")  # no longer right now
+
+
 def test_a_person_who_already_sent_is_not_told_their_own_name(seeded, post):
     walk_whole(post, FOCAL_POINT)
     _, body = dial(post).start()
