@@ -36,6 +36,7 @@ PROCFILE = ROOT / "Procfile.dev"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE = 10.0
 """Seconds the processes get to stop after SIGTERM before SIGKILL (the RQ worker finishes its job)."""
+RESEND = 2.0
 SETUP = (("db", "upgrade"), ("seed-demo",))
 
 SUPERVISOR = "+22370000001"
@@ -144,12 +145,19 @@ def spawn(
 
 
 def stop_children(children: Iterable[Child], console: Console, grace: float = GRACE) -> None:
-    """SIGTERM every group, wait up to `grace` s for them to empty, then SIGKILL what is left."""
+    """SIGTERM every group, wait up to `grace` s for them to empty, then SIGKILL what is left.
+
+    SIGTERM is sent again every RESEND s to a group still running: granian loses one that
+    arrives while its workers start (a Ctrl-C soon after `bin/demo`), and would wait for SIGKILL.
+    """
     children = list(children)
-    for child in children:
-        child.signal_group(signal.SIGTERM)
     deadline = time.monotonic() + grace
+    resend_at = 0.0
     while time.monotonic() < deadline and _any_left(children):
+        if time.monotonic() >= resend_at:
+            for child in children:
+                child.signal_group(signal.SIGTERM)
+            resend_at = time.monotonic() + RESEND
         time.sleep(0.1)
     for child in children:
         if child.signal_group(signal.SIGKILL):

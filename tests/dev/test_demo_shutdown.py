@@ -155,3 +155,12 @@ def test_the_demo_stops_when_the_reader_of_its_output_goes_away(tmp_path):
     started = started_by(demo)
     demo.extra[0].kill()
     assert_stopped_cleanly(demo, started)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_demo_starts_stops_everything(tmp_path):
+    """Before the web answers: granian loses a SIGTERM that comes while its worker starts."""
+    demo = in_a_terminal(demo_environment(tmp_path), tmp_path)
+    started = started_by(demo)
+    os.killpg(demo.process.pid, signal.SIGINT)
+    assert_stopped_cleanly(demo, started)
