@@ -17,7 +17,7 @@ loopback, and faults are done to them from outside.
    worker (`rq worker --with-scheduler -w workers.worker.AppWorker`) and the clock (`flask
    --app app clock --every 5`: the tick as the clock runs it, every 5 s instead of every
    minute). Children get QUIET_HOURS="" and AT_TIMEOUT=2.
-3. For each fault, from a clean state (outbox emptied, Redis flushed, stand-in reset, a fresh
+3. For each fault, from a clean state (outbox emptied, stand-in reset, a fresh
    worker), writes `--burst` owed messages through `services.outbox.compose` (distinct numbers
    +2237F…, one text of their own each, so any duplicate is visible), nudges the outbox with one
    `flask --app app tick`, and, once a quarter of the rows have left (the burst is under way),
@@ -448,21 +448,40 @@ class Outcome:
 
 
 def fresh_state(stack: Stack, conn: psycopg.Connection) -> None:
-    """No row, job, fault or record left from the previous fault; a new worker."""
+    """No row, fault or record left from the previous fault; a new worker.
+
+    Redis is not flushed: a job left from before names ids that no longer exist (ids are not
+    restarted), and an emptied Redis is itself a fault the sweeper reacts to.
+    """
     stack.worker.stop()
     conn.execute("TRUNCATE outbox CASCADE")
-    redis.Redis.from_url(stack.redis_url).flushall()
     stack.control("reset", {})
     stack.start_worker()
     stack.events = []
 
 
-def nudge(stack: Stack) -> None:
-    """One tick, as the clock would run it: it hands the owed rows to the outbox at once."""
-    subprocess.run(
-        [str(VENV_BIN / "flask"), "--app", "app", "tick"],
-        cwd=REPO, env=stack.env, capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+def nudge(stack: Stack) -> subprocess.Popen:
+    """One tick, as the clock would run it, to hand the owed rows to the outbox at once.
+
+    Not waited for: the burst is under way before the tick's process has even exited.
+    """
+    with open(stack.clock.log_path, "a") as out:
+        return subprocess.Popen(
+            [str(VENV_BIN / "flask"), "--app", "app", "tick"],
+            cwd=REPO, env=stack.env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def reap_nudge(stack: Stack, tick: subprocess.Popen) -> None:
+    """Wait for the nudging tick; a failure is an event of the run (the clock catches up)."""
+    try:
+        code = tick.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        stop_group(tick)
+        code = tick.returncode
+    if code != 0:
+        stack.events.append(f"{stack.since()}: the nudging tick exited with code {code}")
 
 
 def run_fault(
@@ -473,13 +492,17 @@ def run_fault(
     writer.write(index, args.burst)
     log(f"{name}: {args.burst} rows owed; nudging the outbox")
     started = stack.started = time.monotonic()
-    nudge(stack)
-    outcome.left_at_fault = wait_until(
-        stack, conn, lambda n: n <= args.burst * (1 - MID_BURST), started + 120, TRIGGER_POLL
-    )
-    log(f"{name}: {args.burst - outcome.left_at_fault} rows out; doing the fault")
-    outcome.what, outcome.at_risk = FAULTS[name](stack, conn)
-    log(f"{name}: {outcome.what}")
+    tick = nudge(stack)
+    try:
+        outcome.left_at_fault = wait_until(
+            stack, conn, lambda n: n <= args.burst * (1 - MID_BURST), started + 120, TRIGGER_POLL
+        )
+        log(f"{name}: {args.burst - outcome.left_at_fault} rows out; doing the fault")
+        outcome.what, outcome.at_risk = FAULTS[name](stack, conn)
+        log(f"{name}: {outcome.what}")
+        reap_nudge(stack, tick)
+    finally:
+        stop_group(tick)
     left = wait_until(stack, conn, lambda n: n == 0, started + args.wait)
     if left == 0:
         outcome.drain_seconds = time.monotonic() - started
@@ -521,23 +544,22 @@ def measure(stack: Stack, conn: psycopg.Connection, outcome: Outcome) -> None:
         for number in r["to"].split(",")
     }
     lost: collections.Counter[str] = collections.Counter()
-    owned = set()
+    owned, marked_rows, unmarked = set(), 0, 0
     for number, text, status, reason, marked, _ in rows:
         times = accepted[number, text]
         owned.add((number, text))
         outcome.accepted += times > 0
         outcome.duplicated += times > 1
         outcome.extra_messages += max(0, times - 1)
-        if times > 1 and not marked and mark is not None:
-            outcome.unmarked_duplicates = (outcome.unmarked_duplicates or 0) + 1
+        marked_rows += bool(marked)
+        unmarked += times > 1 and not marked
         if times == 0 and status in SKIPPED and reason:
             outcome.skipped += 1
         elif times == 0:
             lost[status] += 1
     outcome.owed = len(rows)
-    outcome.marked = None if mark is None else sum(1 for *_, marked in rows if marked)
-    if mark is not None and outcome.unmarked_duplicates is None:
-        outcome.unmarked_duplicates = 0
+    if mark is not None:
+        outcome.marked, outcome.unmarked_duplicates = marked_rows, unmarked
     outcome.at_risk += len(delayed)
     outcome.lost, outcome.lost_by_status = sum(lost.values()), dict(lost)
     outcome.strays = sum(n for pair, n in accepted.items() if pair not in owned)
