@@ -8,7 +8,9 @@ and whether any of them outlived it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -83,9 +85,25 @@ def descendants(pid: int) -> list[Proc]:
     return found
 
 
+def still_running(processes: list[Proc]) -> list[Proc]:
+    """Which of `processes` still run (the same processes, not later ones given their pids)."""
+    table = process_table()
+    return [p for p in processes if p.pid in table and table[p.pid].started == p.started]
+
+
 def survivors(processes: list[Proc], group: int) -> list[Proc]:
     """Which of `processes` still run, and any process still in process group `group`."""
-    table = process_table()
-    alive = [p for p in processes if p.pid in table and table[p.pid].started == p.started]
-    in_group = [p for p in table.values() if p.pgrp == group and p not in alive]
-    return alive + in_group
+    alive = still_running(processes)
+    return alive + [p for p in process_table().values() if p.pgrp == group and p not in alive]
+
+
+def kill_tree(demo: subprocess.Popen, started: list[Proc]) -> None:
+    """SIGKILL a demo and what it started, whatever went wrong in the test: its descendants
+    while it runs, and those of `started` that outlived it."""
+    running = demo.poll() is None
+    for proc in still_running([*descendants(demo.pid), *started] if running else started):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+    if running:
+        demo.kill()
+        demo.wait()

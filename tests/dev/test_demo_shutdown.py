@@ -16,13 +16,20 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.dev.demo_process import Proc, demo_environment, descendants, start_demo, survivors
+from tests.dev.demo_process import (
+    Proc,
+    demo_environment,
+    descendants,
+    kill_tree,
+    start_demo,
+    survivors,
+)
 
 READY = "demo: ready"
 EXPECTED = ["granian", "rq worker", "dev.standin", "app clock", "redis-server"]
@@ -37,6 +44,8 @@ class RunningDemo:
     folder: Path
     """The test's folder: the demo's database, its state file and the logs."""
     extra: list[subprocess.Popen] = field(default_factory=list)
+    started: list[Proc] = field(default_factory=list)
+    """What the demo had started, once `note_what_it_started` looked."""
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -93,24 +102,38 @@ def piped_through_tee(env: dict[str, str], folder: Path) -> RunningDemo:
     return RunningDemo(process, output, folder, [tee])
 
 
-def start(how: Callable[[dict[str, str], Path], RunningDemo], folder: Path) -> RunningDemo:
-    demo = how(demo_environment(folder), folder)
-    demo.wait_ready()
-    return demo
+Launch = Callable[[dict[str, str], Path], RunningDemo]
 
 
-def assert_stopped_cleanly(demo: RunningDemo, started: list[Proc]) -> None:
+@pytest.fixture
+def start(tmp_path) -> Iterator[Callable[..., RunningDemo]]:
+    """Start a demo `how` (in a terminal, through tee), ready unless told not to wait; whatever
+    the test's outcome, nothing of it outlives the test."""
+    demos: list[RunningDemo] = []
+
+    def launch(how: Launch, ready: bool = True) -> RunningDemo:
+        demo = how(demo_environment(tmp_path), tmp_path)
+        demos.append(demo)
+        if ready:
+            demo.wait_ready()
+        return demo
+
+    yield launch
+    for demo in demos:
+        kill_tree(demo.process, demo.started)
+        for extra in demo.extra:
+            extra.kill()
+
+
+def assert_stopped_cleanly(demo: RunningDemo) -> None:
     try:
         demo.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        os.killpg(demo.process.pid, signal.SIGKILL)
         pytest.fail(f"the demo did not stop:\n{demo.output()}")
     for extra in demo.extra:
         extra.wait(timeout=5)
     time.sleep(0.5)  # the terminal reader's last read
-    left = survivors(started, group=demo.process.pid)
-    for proc in left:  # never leave them to the next test
-        os.kill(proc.pid, signal.SIGKILL)
+    left = survivors(demo.started, group=demo.process.pid)
     assert left == []
     output = demo.output()
     assert "Traceback" not in output
@@ -119,48 +142,47 @@ def assert_stopped_cleanly(demo: RunningDemo, started: list[Proc]) -> None:
     assert not (demo.folder / "demo.json").exists()  # the simulator no longer finds this demo
 
 
-def started_by(demo: RunningDemo) -> list[Proc]:
-    started = demo.children()
-    commands = " ".join(p.command for p in started)
+def note_what_it_started(demo: RunningDemo) -> None:
+    demo.started = demo.children()
+    commands = " ".join(p.command for p in demo.started)
     assert [name for name in EXPECTED if name not in commands] == []
-    return started
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_in_a_terminal_any_stop_signal_stops_everything_quietly(tmp_path, signum):
-    demo = start(in_a_terminal, tmp_path)
-    started = started_by(demo)
+def test_in_a_terminal_any_stop_signal_stops_everything_quietly(start, signum):
+    demo = start(in_a_terminal)
+    note_what_it_started(demo)
     os.killpg(demo.process.pid, signum)
-    assert_stopped_cleanly(demo, started)
+    assert_stopped_cleanly(demo)
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_the_demo_piped_through_tee_stops_everything(tmp_path):
-    demo = start(piped_through_tee, tmp_path)
-    started = started_by(demo)
+def test_ctrl_c_on_the_demo_piped_through_tee_stops_everything(start):
+    demo = start(piped_through_tee)
+    note_what_it_started(demo)
     tee = demo.extra[0]
     # The terminal's Ctrl-C ends tee and signals the demo. tee is ended with SIGTERM here: a
     # test run in the background has SIGINT ignored, and tee would inherit that.
     tee.terminate()
     tee.wait(timeout=5)
     os.killpg(demo.process.pid, signal.SIGINT)
-    assert_stopped_cleanly(demo, started)
+    assert_stopped_cleanly(demo)
 
 
 @pytest.mark.slow
-def test_the_demo_stops_when_the_reader_of_its_output_goes_away(tmp_path):
+def test_the_demo_stops_when_the_reader_of_its_output_goes_away(start):
     """`bin/demo | head`, or a tee killed on its own: no signal reaches the demo."""
-    demo = start(piped_through_tee, tmp_path)
-    started = started_by(demo)
+    demo = start(piped_through_tee)
+    note_what_it_started(demo)
     demo.extra[0].kill()
-    assert_stopped_cleanly(demo, started)
+    assert_stopped_cleanly(demo)
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_the_demo_starts_stops_everything(tmp_path):
+def test_ctrl_c_while_the_demo_starts_stops_everything(start):
     """Before the web answers: granian loses a SIGTERM that comes while its worker starts."""
-    demo = in_a_terminal(demo_environment(tmp_path), tmp_path)
-    started = started_by(demo)
+    demo = start(in_a_terminal, ready=False)
+    note_what_it_started(demo)
     os.killpg(demo.process.pid, signal.SIGINT)
-    assert_stopped_cleanly(demo, started)
+    assert_stopped_cleanly(demo)
