@@ -11,16 +11,17 @@ A benchmark, not a test. In-process, on PostgreSQL only. One run:
    publishes flows/weekly_qi.yaml and builds the national data with a few INSERT ... SELECT
    over generate_series: regions, districts (CSRefs), CSComs with a QI focal point, a DTC, a
    midwife and a nurse each (some Bambara-speaking, some opted out, a few inactive), a supervisor
-   per district and a regional viewer per region; `--weeks` weeks of the weekly QI check-in,
+   per district and a regional viewer per region; 52 weeks (20) of the weekly QI check-in,
    most completed with their answers (some missed, some numerators unanswered, some zero
    denominators; a sixth of the CSComs improve in the last 12 weeks, so run charts signal),
    the schedule's marks of those weeks and a year of outbox history (invitations, reminders,
    escalations, digests already sent), then ANALYZE;
 2. times the Monday digest tick (07:00 UTC, Bamako's time, reporting the week that ended)
-   `--runs` times, removing its marks and outbox rows between runs, and beside it two floors,
-   each one SQL statement: reported x/y and the missing CSComs per district; the same plus the
+   `--runs` times, removing its marks and outbox rows before each run, in turns with two floors
+   (so that other load on the machine weighs on both alike), each one SQL statement: reported x/y and the missing CSComs per district; the same plus the
    week's alerts and every CSCom's indicator series over the history the digest reads;
-3. times the Monday opening tick (08:00: check-ins opened and invitations written) the same way,
+3. times the Monday opening tick (08:00: check-ins opened and invitations written) the same way
+   (the reported week's open check-ins, which the tick marks missed, are reopened too),
    beside its floor: one INSERT ... SELECT opening the check-ins and writing the same outbox rows
    (checked equal to the tick's, column by column);
 4. counts the SQL statements of an idle minute's tick (08:01) with SQLAlchemy's
@@ -32,7 +33,9 @@ A benchmark, not a test. In-process, on PostgreSQL only. One run:
 
 Redis (`--redis-url`, default db 7) only receives the tick's nudge; the database is flushed
 at the start and the end. `--profile` writes the profiles to bench/results/ (git-ignored) and
-prints the functions with the most cumulative time.
+prints the functions with the most cumulative time. `--setup-sql` runs SQL after the build (an
+index, say) to size a change without editing the app; `--keep` keeps the database and
+`--reuse` measures again on it without building.
 """
 
 from __future__ import annotations
@@ -470,6 +473,7 @@ class Bench:
 
 class DigestBench(Bench):
     def reset(self) -> None:
+        flow_store.forget_active_flows()  # the clock's minute outlasts their cache: read anew
         execute("DELETE FROM outbox WHERE dedupe_key LIKE :key", key=f"digest:%:{REPORTED_WEEK}:%")
         execute("DELETE FROM schedule_runs WHERE key LIKE :key", key=f"digest:%:{REPORTED_WEEK}")
 
@@ -527,6 +531,7 @@ INVITATIONS = f"open:%:{NEW_WEEK}:%"
 
 class OpeningBench(Bench):
     def reset(self) -> None:
+        flow_store.forget_active_flows()
         execute("DELETE FROM outbox WHERE dedupe_key LIKE :key", key=INVITATIONS)
         execute("DELETE FROM checkins WHERE period = :period", period=NEW_WEEK)
         execute("DELETE FROM schedule_runs WHERE key LIKE :key", key=f"%:{NEW_WEEK}%")
@@ -706,6 +711,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument("--reuse", action="store_true", help="measure on a kept database")
     parser.add_argument("--profile", action="store_true", help="cProfile one digest and opening")
+    parser.add_argument(
+        "--setup-sql",
+        action="append",
+        default=[],
+        help="SQL run after the build, before measuring (an index, to size a change); repeatable",
+    )
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
     started = time.perf_counter()
@@ -736,6 +747,10 @@ def run(size: Size, settings: Settings, redis, args, started: float) -> bool:
     else:
         log(f"building {size}")
         flow_id, version_id = build(size)
+    for statement in args.setup_sql:
+        log(f"setup: {statement}")
+        db.session.execute(sa.text(statement))
+        db.session.commit()
     context = (settings, redis, flow_id, version_id, Statements(db.engine), args.runs)
     digest, opening = DigestBench(*context), OpeningBench(*context)
     log("the Monday digest (07:00)")

@@ -146,12 +146,16 @@ class Digest:
             ).add_columns(answer.value_number, answer.value_text)
         reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
         query = query.where(self._completed(periods), Checkin.facility_id.in_(reporting))
+        columns = [(key, 2 + 2 * index) for index, key in enumerate(keys)]
         grouped: dict = defaultdict(dict)
-        for code, period, *values in connection.execute(query).all():
-            answers = grouped[(code, period)]
-            for key, number, text in zip(keys, values[::2], values[1::2], strict=True):
-                if number is not None or text is not None:
-                    answers[key] = number if number is not None else text
+        for row in connection.execute(query).all():
+            answers = grouped[(row[0], row[1])]
+            for key, at in columns:
+                number, text = row[at], row[at + 1]
+                if number is not None:
+                    answers[key] = number
+                elif text is not None:
+                    answers[key] = text
         return grouped
 
     def _completed(self, periods) -> sa.ColumnElement[bool]:
