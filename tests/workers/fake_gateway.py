@@ -5,7 +5,7 @@ Its fixture is shared through tests/workers/conftest.py and the delivery-report 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +21,7 @@ class FakeGateway:
     """Implements gateway.base.Gateway the way a second provider would, without a network.
 
     Numbers in `refuse` are answered "final"; `fail_next` requests fail as a whole with the
-    given error. Before each call it notes how many outbox rows are `sending`, which is what
+    given error; call number `crash_on_call` raises, failing the RQ job. Before each call it notes how many outbox rows are `sending`, which is what
     the outbox claimed for that call.
     """
 
@@ -31,7 +31,7 @@ class FakeGateway:
     requests: list[tuple[str, list[str]]] = field(default_factory=list)
     accepted: list[tuple[str, str, str]] = field(default_factory=list)  # (id, number, text)
     claimed_per_call: list[tuple[int, int]] = field(default_factory=list)  # (sending, in batches)
-    on_send: Callable[[], None] | None = None
+    crash_on_call: int | None = None  # this call (1, 2...) raises, as a lost database would
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def send_all(self, batches: Sequence[Batch]) -> list[list[RecipientResult] | GatewayError]:
@@ -40,10 +40,9 @@ class FakeGateway:
         )
         self.claimed_per_call.append((sending, sum(len(numbers) for _, numbers in batches)))
         db.session.rollback()
-        answers = [self._send(text, list(numbers)) for text, numbers in batches]
-        if self.on_send is not None:
-            self.on_send()
-        return answers
+        if len(self.claimed_per_call) == self.crash_on_call:
+            raise RuntimeError("the job died here")
+        return [self._send(text, list(numbers)) for text, numbers in batches]
 
     def _send(self, text: str, numbers: list[str]) -> list[RecipientResult] | GatewayError:
         self.requests.append((text, numbers))

@@ -91,3 +91,17 @@ def test_a_request_that_may_have_reached_the_gateway_is_resent_as_a_possible_dup
     assert {(m.status, m.attempts, m.possible_duplicate) for m in rows().values()} == {
         ("sent", 2, True)
     }
+
+
+def test_a_failed_job_is_run_again_and_sends_its_rows_still_queued(
+    app, fake_gateway, redis, run_worker, monkeypatch
+):
+    monkeypatch.setattr(outbox.retry, "JOB_RETRY_INTERVALS", [0, 0, 0])  # no scheduler here
+    fake_gateway.concurrency, fake_gateway.crash_on_call = 2, 2
+    for i, phone in enumerate(phones(6)):
+        write(app, [phone], text=f"Bonjour {i}")  # one job, three waves of two
+    outbox.dispatch(redis)
+    run_worker()
+    found = rows()
+    assert [found[p].status for p in phones(6)] == ["sent"] * 2 + ["sending"] * 2 + ["sent"] * 2
+    # the crashed wave may have left: it waits for the sweeper, which marks it when resending

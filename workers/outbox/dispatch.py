@@ -20,6 +20,7 @@ from rq import Queue
 
 from models import OutboundMessage, db
 from models.base import utcnow
+from workers.outbox.retry import job_retry
 from workers.outbox.send import send_batch
 from workers.queues import queue
 
@@ -43,7 +44,9 @@ def nudge(redis: Redis) -> bool:
     """
     try:
         if redis.set(NUDGE_KEY, 1, nx=True, ex=NUDGE_TTL):
-            queue(redis).enqueue(dispatch_job, at_front=True, result_ttl=0, failure_ttl=3600)
+            queue(redis).enqueue(
+                dispatch_job, at_front=True, result_ttl=0, failure_ttl=3600, retry=job_retry()
+            )
     except RedisError as exc:
         log.warning("outbox: Redis unavailable (%s); the next tick dispatches", exc)
         return False
@@ -107,7 +110,10 @@ def _jobs(rows: Sequence[sa.Row], batch_size: int) -> list[list[int]]:
 def _enqueue(target: Queue, jobs: list[list[int]]) -> None:
     with target.connection.pipeline() as pipe:
         target.enqueue_many(
-            [Queue.prepare_data(send_batch, (ids,), timeout=600, result_ttl=0) for ids in jobs],
+            [
+                Queue.prepare_data(send_batch, (ids,), timeout=600, result_ttl=0, retry=job_retry())
+                for ids in jobs
+            ],
             pipeline=pipe,
         )
         pipe.execute()

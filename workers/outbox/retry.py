@@ -3,6 +3,9 @@
 Retryable: a request that failed as a whole (timeout, refused, 5xx, unreadable answer) and a
 number the gateway answered "retry" (its own failure, not the number's). Not retryable: a
 number answered "final" (invalid, blacklisted, do-not-disturb...), recorded as failed at once.
+
+A job that fails (the database cut its connection, say) is run again by RQ a little later:
+its rows still `queued` go then, not when the sweeper finds them ten minutes on.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from rq import Retry
+
 MAX_ATTEMPTS = 6
+JOB_RETRY_INTERVALS = [5, 30, 120]
+"""Seconds before RQ runs a failed outbox job again (its scheduler moves it back)."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -40,3 +47,8 @@ def after_failure(attempts: int, reason: str, now: datetime, *, in_doubt: bool) 
     if in_doubt:
         values["possible_duplicate"] = True
     return values
+
+
+def job_retry() -> Retry:
+    """RQ's retry for every outbox job: each is safe to run again (rows are claimed once)."""
+    return Retry(max=len(JOB_RETRY_INTERVALS), interval=JOB_RETRY_INTERVALS)
