@@ -22,6 +22,9 @@ REALISTIC = {
     "total": 12,
     "answers": "Oui, 6, En test, 45, 40, Aucun, Non, RAS",
     "since": "10:02",
+    "text": "Pensez à la fiche de suivi des CPN cette semaine.",
+    "names": "Fatoumata Diarra, Moussa Coulibaly",
+    "time": "07:00",
 }
 CASES = [(key, lang) for key, texts in MESSAGES.items() for lang in texts]
 
