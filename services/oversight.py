@@ -15,12 +15,11 @@ import sqlalchemy as sa
 
 from flows.definition import Flow as FlowDefinition
 from flows.engine import Submission, triggered_alerts
-from flows.schedule import current_period
+from flows.schedule import current_period, short_period
 from models import Answer, Checkin, Facility, Worker, db
 from models.directory import VIEWER_ROLES
 from services.expected import statuses
 from services.flow_store import active_flows, definition
-from services.scheduled import short_period
 from services.scope import cscoms_in_scope
 from services.submissions import alert_text
 from supervision.commands import same_code

@@ -22,6 +22,9 @@ from services.outbox import SERVICE_STARTED
 from services.quiet_hours import release_time
 
 _outbox = OutboundMessage.__table__
+LIMITED = tuple(kind for kind in SERVICE_STARTED if kind != "coaching")
+"""What the daily limit counts and holds: the service's own messages. A supervisor's note to a
+team waits for quiet hours to end, but it is a person's message: it neither counts nor waits."""
 
 
 def write(
@@ -85,7 +88,7 @@ def _within_daily_limit(
             # Everyone's, not only these people's: a constant statement, where thousands of
             # ids made a long one to render and parse (the outbox has no index on worker_id).
             sa.select(_outbox.c.worker_id, _outbox.c.not_before).where(
-                _outbox.c.kind.in_(SERVICE_STARTED),
+                _outbox.c.kind.in_(LIMITED),
                 _outbox.c.status != "cancelled",
                 _outbox.c.not_before >= first,
                 _outbox.c.not_before < last,
@@ -95,7 +98,7 @@ def _within_daily_limit(
     for row in rows:
         row.setdefault("status", "pending")  # every row of one INSERT has the same columns
         row.setdefault("failure_reason", None)
-        if row["kind"] not in SERVICE_STARTED:
+        if row["kind"] not in LIMITED:
             continue
         day = day_of(row["not_before"])
         while counted[(row["worker_id"], day)] >= settings.daily_sms_limit:

@@ -85,3 +85,14 @@ def test_a_row_written_twice_is_stored_once(app):
     assert write(connection, settings, rows_for(settings, worker, 2)) == 0
     db.session.commit()
     assert len(stored()) == 2
+
+
+def test_a_supervisors_note_neither_counts_nor_waits_for_the_daily_limit(app):
+    seed_demo()
+    settings = replace(app.config["SETTINGS"], daily_sms_limit=1)
+    worker = db.session.scalars(sa.select(Worker)).first()
+    connection = db.session.connection()
+    write(connection, settings, rows_for(settings, worker, 2, kind="coaching"))
+    write(connection, settings, rows_for(settings, worker, 1, kind="reminder"))
+    db.session.commit()
+    assert [when for _, _, when, _ in stored()] == [MONDAY_9] * 3
