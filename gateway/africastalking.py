@@ -274,4 +274,7 @@ def _local_refusal(number: str) -> RecipientResult:
 
 
 def _missing(number: str) -> RecipientResult:
-    return RecipientResult(number, None, "MissingFromAnswer", None, None, "retry")
+    """The answer left the number out: sent or not, we cannot tell."""
+    return RecipientResult(
+        number, None, "MissingFromAnswer", None, None, "retry", may_have_reached=True
+    )

@@ -36,6 +36,9 @@ class RecipientResult:
     """The provider's id of the accepted message, which its delivery reports quote."""
     cost: str | None
     outcome: Outcome
+    may_have_reached: bool = False
+    """For a "retry": the provider may have taken this number's message without saying so
+    (its answer left the number out), so the next send is a possible duplicate."""
 
 
 class GatewayError(Exception):

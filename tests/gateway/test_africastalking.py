@@ -185,6 +185,7 @@ def test_a_per_number_5xx_is_retried_later(gateway, standin, code: int) -> None:
     control(standin, "faults", {"reject": {A: code}})
     results = gateway.send("Bonjour", [A, B])
     assert [(r.status_code, r.outcome) for r in results] == [(code, "retry"), (101, "sent")]
+    assert results[0].may_have_reached is False  # the gateway said it failed
 
 
 @pytest.mark.parametrize(
@@ -264,7 +265,7 @@ def test_a_json_answer_with_a_charset_is_still_understood() -> None:
     assert result == RecipientResult(A, 101, "Success", "ATXid_1", "XOF 25", "sent")
 
 
-def test_a_number_missing_from_the_answer_is_retried() -> None:
+def test_a_number_missing_from_the_answer_is_retried_as_a_possible_duplicate() -> None:
     body = (
         '{"SMSMessageData": {"Message": "Sent to 1/2", "Recipients": [{"statusCode": 101,'
         f' "number": "{A}", "status": "Success", "cost": "XOF 25", "messageId": "ATXid_1"}}]}}}}'
@@ -274,6 +275,7 @@ def test_a_number_missing_from_the_answer_is_retried() -> None:
         (A, "sent", 101),
         (B, "retry", None),
     ]
+    assert results[1].may_have_reached is True  # sent or not, the answer does not say
 
 
 @pytest.mark.parametrize(
@@ -286,8 +288,9 @@ def test_a_number_missing_from_the_answer_is_retried() -> None:
     ],
 )
 def test_an_unreadable_answer_is_a_gateway_error(content_type: str, body: str) -> None:
-    with pytest.raises(GatewayError):
+    with pytest.raises(GatewayError) as unreadable:
         send_against(Scripted("200 OK", content_type, body), [A])
+    assert unreadable.value.may_have_reached is True  # a 200 the gateway may have acted on
 
 
 def test_delivery_reports_reach_the_callback(gateway, standin, receiver) -> None:

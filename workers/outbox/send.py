@@ -134,22 +134,27 @@ def _record(answered: _Answered | None, now: datetime) -> None:
         return
     changes = []
     for request, outcome in zip(answered.requests, answered.outcomes, strict=True):
-        # The adapter answers one result per number, in the order given.
-        results = [None] * len(request) if isinstance(outcome, GatewayError) else outcome
-        for row, result in zip(request, results, strict=True):
-            change = _change(result, outcome, answered.attempts[row.id], now)
-            changes.append({"id": row.id, **change})
+        if isinstance(outcome, GatewayError):
+            changes += [
+                {"id": row.id, **_failed_request(outcome, answered.attempts[row.id], now)}
+                for row in request
+            ]
+        else:  # the adapter answers one result per number, in the order given
+            changes += [
+                {"id": row.id, **_change(result, answered.attempts[row.id], now)}
+                for row, result in zip(request, outcome, strict=True)
+            ]
     db.session.execute(sa.update(OutboundMessage), changes)
 
 
-def _change(
-    result: RecipientResult | None,
-    outcome: list[RecipientResult] | GatewayError,
-    attempts: int,
-    now: datetime,
-) -> dict[str, Any]:
-    """A row's new columns after its request: accepted, refused for good, or to retry."""
-    if result is not None and result.outcome == "sent":
+def _failed_request(error: GatewayError, attempts: int, now: datetime) -> dict[str, Any]:
+    """A row's new columns when its whole request failed."""
+    return after_failure(attempts, str(error), now, in_doubt=error.may_have_reached)
+
+
+def _change(result: RecipientResult, attempts: int, now: datetime) -> dict[str, Any]:
+    """A row's new columns after the gateway answered for its number."""
+    if result.outcome == "sent":
         return {
             "status": "sent",
             "gateway_id": result.message_id,
@@ -158,9 +163,6 @@ def _change(
             "sent_at": now,
             "updated_at": now,
         }
-    if result is not None and result.outcome == "final":
+    if result.outcome == "final":
         return {"status": "failed", "failure_reason": result.status, "updated_at": now}
-    if isinstance(outcome, GatewayError):
-        return after_failure(attempts, str(outcome), now, in_doubt=outcome.may_have_reached)
-    reason = result.status if result is not None else "missing from the answer"
-    return after_failure(attempts, reason, now, in_doubt=False)
+    return after_failure(attempts, result.status, now, in_doubt=result.may_have_reached)
