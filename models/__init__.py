@@ -1,5 +1,6 @@
 """SQLAlchemy models. Import them from here so that Alembic sees every table."""
 
+from models.accounts import Account, AuditEntry
 from models.base import db
 from models.checkins import Answer, Checkin, Session, UssdEvent
 from models.directory import Facility, Worker
@@ -8,7 +9,9 @@ from models.messages import InboundMessage, OutboundMessage
 from models.schedule import ScheduleRun
 
 __all__ = [
+    "Account",
     "Answer",
+    "AuditEntry",
     "Checkin",
     "Facility",
     "Flow",
