@@ -8,6 +8,7 @@ the caller nudges it after its commit (`workers.outbox.nudge`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -61,33 +62,17 @@ def message_row(
 
 
 def compose(
-    settings: Settings,
-    now: datetime,
-    *,
-    phone: str,
-    text: str,
-    kind: str,
-    language: str = "fr",
-    worker: Worker | None = None,
-    urgent: bool = False,
-    dedupe_key: str | None = None,
+    settings: Settings, now: datetime, *, worker: Worker | None = None, **fields: Any
 ) -> OutboundMessage | None:
-    """Add an outbound SMS to the session; None when it must not be sent (opted out, a repeat)."""
-    if worker is not None and worker.opted_out and kind != "reply":
+    """Add an outbound SMS to the session; None when it must not be sent (opted out, a repeat).
+
+    `fields` are `message_row`'s (phone, text, kind, language, urgent, dedupe_key).
+    """
+    if worker is not None and worker.opted_out and fields["kind"] != "reply":
         return None
-    message = OutboundMessage(
-        **message_row(
-            settings,
-            now,
-            phone=phone,
-            text=text,
-            kind=kind,
-            language=language,
-            worker_id=worker.id if worker is not None else None,
-            urgent=urgent,
-            dedupe_key=dedupe_key,
-        )
-    )
+    worker_id = worker.id if worker is not None else None
+    message = OutboundMessage(**message_row(settings, now, worker_id=worker_id, **fields))
+    dedupe_key = fields.get("dedupe_key")
     if dedupe_key is None:
         db.session.add(message)
         return message

@@ -22,6 +22,7 @@ from services.outbox import SERVICE_STARTED
 from services.quiet_hours import release_time
 
 _outbox = OutboundMessage.__table__
+DAILY_LIMIT = "held by the daily limit"
 LIMITED = tuple(kind for kind in SERVICE_STARTED if kind != "coaching")
 """What the daily limit counts and holds: the service's own messages. A supervisor's note to a
 team waits for quiet hours to end, but it is a person's message: it neither counts nor waits."""
@@ -105,7 +106,8 @@ def _within_daily_limit(
             day += timedelta(days=1)
             midnight = datetime.combine(day, datetime.min.time(), zone)
             row["not_before"] = release_time(midnight, settings.quiet_hours, settings.timezone)
+            row["failure_reason"] = DAILY_LIMIT
         if closes_at is not None and row["not_before"] >= closes_at:
-            row["status"], row["failure_reason"] = "cancelled", "daily limit; period closed"
+            row["status"], row["failure_reason"] = "cancelled", f"{DAILY_LIMIT}; period closed"
         else:
             counted[(row["worker_id"], day)] += 1

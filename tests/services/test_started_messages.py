@@ -73,7 +73,7 @@ def test_a_message_that_would_wait_past_its_period_is_kept_as_skipped_with_the_r
     write(db.session.connection(), settings, rows_for(settings, worker, 2), closes)
     db.session.commit()
     (_, first, _, _), (_, second, _, reason) = stored()
-    assert (first, second, reason) == ("pending", "cancelled", "daily limit; period closed")
+    assert (first, second, reason) == ("pending", "cancelled", "held by the daily limit; period closed")
 
 
 def test_a_row_written_twice_is_stored_once(app):
