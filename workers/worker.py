@@ -6,7 +6,7 @@ per job; jobs run in the worker process itself (no fork per job), which keeps a 
 a handful of SMS cheap. Start it with `rq worker --with-scheduler -w workers.worker.AppWorker`.
 
 RQ's own work loop quits on any Redis error outside its dequeue (a heartbeat, a job's
-result), and under honcho one process exiting stops them all. `AppWorker.work` waits for
+result), and under bin/demo (dev/demo.py) one process exiting stops them all. `AppWorker.work` waits for
 Redis to answer again, with backoff, and starts a new work loop. The outbox loses nothing
 meanwhile: rows are in the database, and the sweeper re-queues what a lost queue held.
 """
