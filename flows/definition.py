@@ -95,6 +95,25 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Places:
+    """Where a flow's parts are written in its file, so lint's warnings point at a line as the
+    loader's errors do. A place is named as lint names it ("title", "question 'met'", "alert 1"),
+    one language's text of it with the language after it ("question 'met' [bm]"); "flow" is
+    where the flow itself starts."""
+
+    file: str = ""
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def at(self, *places: str) -> str:
+        """The "file:line" of the first of `places` the file has, else of the flow itself; ""
+        for a flow built without a file."""
+        if not self.file:
+            return ""
+        line = next((self.lines[p] for p in places if p in self.lines), self.lines.get("flow", 1))
+        return f"{self.file}:{line}"
+
+
+@dataclass(frozen=True)
 class Flow:
     key: str
     title: Text
@@ -104,6 +123,8 @@ class Flow:
     alerts: tuple[Alert, ...] = ()
     schedule: Schedule | None = None
     indicators: tuple[Indicator, ...] = ()
+    places: Places = field(default_factory=Places, compare=False, repr=False)
+    """Where the file that defined the flow says each thing; not part of what the flow means."""
 
     def question(self, key: str) -> Question:
         return next(q for q in self.questions if q.key == key)

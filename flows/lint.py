@@ -4,7 +4,9 @@ Validation (flows.loader) rejects flows that cannot work; lint reports ones that
 a USSD screen longer than phones show, an SMS that costs several segments or doubles its
 price by one letter outside GSM-7. It measures the exact strings people would receive. It
 also warns on words a language's texts should not use (a French word in a Bambara text, a word
-the glossary rejects), so wording is checked by rule rather than pinned by tests.
+the glossary rejects), so wording is checked by rule rather than pinned by tests, and on texts
+people would read in another language (or not at all): a missing title or a prompt missing in
+one of the flow's languages. Each finding names the file and line to edit, as errors do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from itertools import product
 from flows.definition import Flow, Text
 from flows.engine import Invalid, Screen, fold
 from flows.render import error_text, question_text, screen_text
-from flows.smstext import USSD_SAFE_LIMIT, sms_cost, to_gsm7, ussd_limit
+from flows.smstext import (
+    GSM7,
+    USSD_GSM_LIMIT,
+    USSD_SAFE_LIMIT,
+    USSD_UCS2_LIMIT,
+    SmsCost,
+    sms_cost,
+    to_gsm7,
+    ussd_limit,
+)
 
 
 @dataclass(frozen=True)
@@ -26,9 +37,12 @@ class Finding:
     where: str
     language: str
     message: str
+    at: str = ""
+    """Where to edit, "file:line" (flows.definition.Places); "" for a flow built in code."""
 
     def __str__(self) -> str:
-        return f"{self.level}: {self.where} [{self.language}]: {self.message}"
+        place = f"{self.at}: {self.where}" if self.at else self.where
+        return f"{self.level}: {place} [{self.language}]: {self.message}"
 
 
 def outgoing(text: str, language: str, transliterate: Collection[str]) -> str:
@@ -56,21 +70,37 @@ AVOID: dict[str, dict[str, str]] = {
 
 
 def lint(flow: Flow, transliterate: Collection[str] = ()) -> list[Finding]:
-    findings: list[Finding] = list(_avoided_words(flow))
+    findings = [*_missing_texts(flow), *_avoided_words(flow)]
     for question, language in product(flow.questions, flow.languages):
+        where = f"question '{question.key}'"
         screen = outgoing(question_text(flow, question, language), language, transliterate)
         worst = _longest_error(question.type, question.max or question.max_length, language)
-        findings += _ussd(f"question '{question.key}'", language, screen, worst)
+        findings += _warnings(flow, where, language, _ussd(screen, worst))
+    # Without a closing text the title is what people read last: that is the line to edit.
+    closing_place = "closing" if flow.closing else "title"
     for language in flow.languages:
         closing = outgoing(screen_text(flow, Screen("closing"), language), language, transliterate)
-        findings += _ussd("closing", language, closing, "")
-        findings.append(_sms("closing", language, closing))
+        findings += _warnings(flow, "closing", language, _ussd(closing, ""), closing_place)
+        findings.append(_sms(flow, "closing", language, closing, closing_place))
         for number, alert in enumerate(flow.alerts, 1):
             text = outgoing(flow.text(alert.text, language), language, transliterate)
-            findings.append(
-                _sms(f"alert {number} (before its {{fields}} are filled)", language, text)
-            )
+            where = f"alert {number} (before its {{fields}} are filled)"
+            findings.append(_sms(flow, where, language, text, f"alert {number}"))
     return findings
+
+
+def _finding(
+    flow: Flow, level: str, where: str, language: str, message: str, place: str = ""
+) -> Finding:
+    """A finding at the line of `place` (by default `where`) in `language`, else of the place."""
+    place = place or where
+    return Finding(level, where, language, message, flow.places.at(f"{place} [{language}]", place))
+
+
+def _warnings(
+    flow: Flow, where: str, language: str, messages: list[str], place: str = ""
+) -> list[Finding]:
+    return [_finding(flow, "warning", where, language, m, place) for m in messages]
 
 
 def avoided(text: str, language: str) -> list[str]:
@@ -97,8 +127,28 @@ def _avoided_words(flow: Flow) -> Iterator[Finding]:
     whose words are not this language's slips."""
     for where, text in _texts(flow):
         for language, wording in text.items():
-            for message in avoided(wording, language):
-                yield Finding("warning", where, language, message)
+            yield from _warnings(flow, where, language, avoided(wording, language))
+
+
+def _missing_texts(flow: Flow) -> Iterator[Finding]:
+    """The title and prompts people would read in another language than theirs, or not at all:
+    the loader accepts them (a text needs only the first language), and nothing else says so."""
+    first = flow.languages[0]
+    if not flow.title:
+        message = "no title: menus, invitations and alerts name the flow with nothing"
+        yield _finding(flow, "warning", "title", first, message)
+    texts = [("title", flow.title)] if flow.title else []
+    for question in flow.questions:
+        where = f"question '{question.key}'"
+        if question.prompt:
+            texts.append((where, question.prompt))
+        else:
+            message = f"no prompt: the screen shows the key, '{flow.prompt(question, first)}'"
+            yield _finding(flow, "warning", where, first, message)
+    for (where, text), language in product(texts, flow.languages):
+        if language not in text:
+            message = f"no text in {language}: people reading {language} see the {first} one"
+            yield _finding(flow, "warning", where, language, message)
 
 
 def _texts(flow: Flow) -> Iterator[tuple[str, Text]]:
@@ -125,27 +175,36 @@ def _longest_error(kind: str, limit: object, language: str) -> str:
     return max((error_text(Invalid(r, bound), language) for r in candidates), key=len)
 
 
-def _ussd(where: str, language: str, screen: str, error: str) -> list[Finding]:
-    """Screens are measured in the units phones count: GSM-7 septets or UCS-2 code units."""
-    limit = min(ussd_limit(screen), USSD_SAFE_LIMIT)
-    size = sms_cost(screen).units
-    if size > limit:
-        message = f"USSD screen is {size} characters (limit {limit})"
-        return [Finding("warning", where, language, message)]
-    total = sms_cost(f"{screen}\n{error}").units
-    if error and total > ussd_limit(screen):
-        message = f"with an error line the screen is {total} characters"
-        return [Finding("warning", where, language, message)]
+def _ussd(screen: str, error: str) -> list[str]:
+    """Screens are measured in the units phones count: GSM-7 septets or UCS-2 code units. A
+    GSM-7 screen holds 182, of which 160 show whole on every phone; a UCS-2 one holds 80. The
+    same text sent as an SMS (the SMS channel) costs its segments, said beside."""
+    cost = sms_cost(screen)
+    if cost.units > min(ussd_limit(screen), USSD_SAFE_LIMIT):
+        return [f"USSD screen is {cost.units} characters, {_over(cost)}; {_sms_text(cost)}"]
+    with_error = sms_cost(f"{screen}\n{error}")
+    if error and with_error.units > ussd_limit(screen):
+        return [
+            f"with an error line the screen is {with_error.units} characters, {_over(with_error)}"
+        ]
     return []
 
 
-def _sms(where: str, language: str, text: str) -> Finding:
+def _over(screen: SmsCost) -> str:
+    """The USSD limit a screen of this cost passes, with the other one phones apply."""
+    if screen.encoding != GSM7:
+        return f"over the {USSD_UCS2_LIMIT} a screen holds with a letter outside GSM-7"
+    if screen.units > USSD_GSM_LIMIT:
+        return f"over the {USSD_GSM_LIMIT} a screen holds ({USSD_SAFE_LIMIT} show whole everywhere)"
+    return f"over the {USSD_SAFE_LIMIT} every phone shows whole (a screen holds {USSD_GSM_LIMIT})"
+
+
+def _sms(flow: Flow, where: str, language: str, text: str, place: str) -> Finding:
     cost = sms_cost(text)
     level = "warning" if cost.segments > 1 else "info"
+    return _finding(flow, level, where, language, _sms_text(cost), place)
+
+
+def _sms_text(cost: SmsCost) -> str:
     plural = "s" if cost.segments != 1 else ""
-    return Finding(
-        level,
-        where,
-        language,
-        f"SMS {cost.encoding}, {cost.segments} segment{plural}, {cost.units} units",
-    )
+    return f"SMS {cost.encoding}, {cost.segments} segment{plural}, {cost.units} units"

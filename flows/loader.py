@@ -25,6 +25,7 @@ from flows.definition import (
     Condition,
     Flow,
     Indicator,
+    Places,
     Question,
     Schedule,
     Text,
@@ -96,11 +97,17 @@ class _Reader:
         self.problems: list[Problem] = []
         self.languages: tuple[str, ...] = ()
         self.question: str | None = None
+        self.lines: dict[str, int] = {}
 
     def error(self, node: Node, message: str) -> None:
-        self.problems.append(
-            Problem(self.filename, node.start_mark.line + 1, message, self.question)
-        )
+        self.problems.append(Problem(self.filename, _line(node), message, self.question))
+
+    def place(self, name: str, node: Node, text: Node | None = None) -> None:
+        """Remember where `name` is written, and each language of its `text` (where a missing
+        language would go: the text itself), for lint's warnings (flows.definition.Places)."""
+        self.lines[name] = _line(node)
+        for language in self.languages if text is not None else ():
+            self.lines[f"{name} [{language}]"] = _line(_language_node(text, language))
 
     # -- generic shapes -------------------------------------------------------------------------
 
@@ -208,6 +215,7 @@ class _Reader:
         fields = self.mapping(root, "the flow", allowed)
         if fields is None:
             return None
+        self.place("flow", root)
         for required in ("key", "languages", "questions"):
             if required not in fields:
                 self.error(root, f"the flow needs a '{required}'")
@@ -215,26 +223,36 @@ class _Reader:
         if not self.languages:
             return None
         key = self.key(fields["key"], "key") if "key" in fields else None
-        title = self.text(fields["title"], "title") if "title" in fields else {}
+        title = self.flow_text(fields, "title")
         questions = self.questions(fields.get("questions"))
         self.question = None
         alerts = (
             tuple(
                 alert
-                for node in self.sequence(fields["alerts"], "alerts")
-                if (alert := self.alert(node, questions)) is not None
+                for number, node in enumerate(self.sequence(fields["alerts"], "alerts"), 1)
+                if (alert := self.alert(node, questions, f"alert {number}")) is not None
             )
             if "alerts" in fields
             else ()
         )
         schedule = self.schedule(fields["schedule"]) if "schedule" in fields else None
-        closing = self.text(fields["closing"], "closing") if "closing" in fields else {}
+        closing = self.flow_text(fields, "closing")
         indicators = (
             self.indicators(fields["indicators"], questions) if "indicators" in fields else ()
         )
         if key is None or not questions:
             return None
-        return Flow(key, title, self.languages, questions, closing, alerts, schedule, indicators)
+        places = Places(self.filename, self.lines)
+        return Flow(
+            key, title, self.languages, questions, closing, alerts, schedule, indicators, places
+        )
+
+    def flow_text(self, fields: dict[str, Node], name: str) -> Text:
+        """The flow's `name` text (title, closing), if given, with where it is written."""
+        if name not in fields:
+            return {}
+        self.place(name, fields[name], fields[name])
+        return self.text(fields[name], name)
 
     def language_list(self, node: Node | None) -> tuple[str, ...]:
         if node is None:
@@ -285,6 +303,7 @@ class _Reader:
             return None
         # DESIGN.md's own example has a question without a prompt: the key stands in for it.
         prompt = self.text(fields["prompt"], "prompt") if "prompt" in fields else {}
+        self.place(f"question '{key}'", node, fields.get("prompt"))
         self.fields_only_for(fields, kind)
         choices = self.choices(fields["choices"]) if "choices" in fields else ()
         if kind == "choice" and not choices:
@@ -330,6 +349,7 @@ class _Reader:
                 continue
             if any(c.value == value for c in choices):
                 self.error(fields["value"], f"the choice value '{value}' is used twice")
+            self.place(f"question '{self.question}' choice '{value}'", choice_node, fields["label"])
             choices.append(Choice(value, self.text(fields["label"], "label")))
         return tuple(choices)
 
@@ -389,7 +409,7 @@ class _Reader:
         elif target.type != "number" and op in ("lt", "le", "gt", "ge"):
             self.error(node, f"'{op}' compares numbers, and '{target.key}' is not a number")
 
-    def alert(self, node: Node, questions: tuple[Question, ...]) -> Alert | None:
+    def alert(self, node: Node, questions: tuple[Question, ...], place: str) -> Alert | None:
         fields = self.mapping(node, "an alert", {"when", "notify", "text", "urgent"})
         if fields is None:
             return None
@@ -402,6 +422,7 @@ class _Reader:
             self.error(fields.get("notify", node), "notify must be 'supervisor'")
         allowed = PLACEHOLDERS | {q.key for q in questions}
         text = self.template(fields["text"], "alert text", allowed)
+        self.place(place, node, fields["text"])
         urgent = self.boolean(fields["urgent"], "urgent") if "urgent" in fields else False
         return Alert(when, "supervisor", text, bool(urgent))
 
@@ -426,6 +447,7 @@ class _Reader:
             return None
         key = self.key(fields["key"], "indicator key")
         label = self.text(fields["label"], "indicator label")
+        self.place(f"indicator '{key}'", node, fields["label"])
         for lang, value in label.items():
             if len(value) > MAX_INDICATOR_LABEL:
                 where = _language_node(fields["label"], lang)
@@ -510,6 +532,9 @@ class _Reader:
             else {}
             for name in ("invite", "remind")
         )
+        for name in ("invite", "remind"):
+            if name in fields:
+                self.place(f"schedule {name}", fields[name], fields[name])
         return Schedule(
             every,
             opens,
@@ -520,6 +545,11 @@ class _Reader:
             invite,
             remind,
         )
+
+
+def _line(node: Node) -> int:
+    """The line `node` starts on, counted from 1 as editors do."""
+    return node.start_mark.line + 1
 
 
 def _language_node(node: Node, language: str) -> Node:

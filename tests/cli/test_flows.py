@@ -22,11 +22,25 @@ questions:
 """
 
 
-def test_lint_reports_screen_costs_and_exits_0_for_the_default_flow(app):
+def test_lint_reports_screen_costs_at_their_line_and_exits_0_for_the_default_flow(app):
     result = app.test_cli_runner().invoke(args=["flows", "lint", WEEKLY])
     assert result.exit_code == 0, result.output
-    assert "info: closing [fr]: SMS GSM-7, 1 segment" in result.output
+    lines = Path(WEEKLY).read_text(encoding="utf-8").splitlines()
+    closing = next(number for number, line in enumerate(lines, 1) if line.startswith("closing:"))
+    assert f"info: {WEEKLY}:{closing}: closing [fr]: SMS GSM-7, 1 segment" in result.output
     assert result.output.rstrip().endswith("weekly_qi, 8 questions, 0 warning(s)")
+
+
+def test_lint_warns_with_file_and_line_on_a_missing_title_and_a_missing_language(app, tmp_path):
+    path = tmp_path / "untitled.yaml"
+    path.write_text(BROKEN.replace("promt", "prompt").replace("[fr]", "[fr, bm]"), "utf-8")
+
+    result = app.test_cli_runner().invoke(args=["flows", "lint", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}:1: title [fr]: no title" in result.output
+    assert f"warning: {path}:6: question 'met' [bm]: no text in bm" in result.output
+    assert result.output.rstrip().endswith("broken, 1 questions, 2 warning(s)")
 
 
 def test_lint_names_file_line_and_question_and_exits_1(app, tmp_path):

@@ -1,5 +1,5 @@
 """Specification for flows.lint: screens that risk being cut, SMS that cost more than needed,
-and words a language's texts should not use."""
+words a language's texts should not use and texts missing in a language, each at its file:line."""
 
 from textwrap import dedent
 
@@ -16,10 +16,12 @@ def load(source: str) -> Flow:
 
 
 def flow_with(prompt_fr: str, prompt_bm: str | None = None, **extra: str) -> Flow:
-    """One text question (and whatever top-level YAML `extra` holds, e.g. closing, alerts)."""
+    """A titled flow of one text question, on line 5 of f.yaml (and whatever top-level YAML
+    `extra` holds, e.g. closing, alerts, from line 6)."""
     prompt = f'{{fr: "{prompt_fr}"' + (f', bm: "{prompt_bm}"' if prompt_bm else "") + "}"
     source = (
         "key: f\n"
+        'title: {fr: "Suivi", bm: "Kɔlɔsili"}\n'
         "languages: [fr, bm]\n"
         "questions:\n"
         f"  - {{key: note, type: text, max_length: 20, prompt: {prompt}}}\n"
@@ -40,21 +42,38 @@ def about(findings: list[Finding], where: str, language: str) -> list[str]:
 
 # --- USSD screens ------------------------------------------------------------------------------
 
+OVER_160 = "over the 160 every phone shows whole (a screen holds 182)"
+UCS2_81 = (
+    "USSD screen is 81 characters, over the 80 a screen holds with a letter outside GSM-7;"
+    " SMS UCS-2, 2 segments, 81 units"
+)
+
 
 def test_a_short_flow_has_no_warnings():
     assert warnings(lint(flow_with("Votre nom ?", "I tɔgɔ?", closing='"Merci."'))) == []
 
 
-def test_a_screen_over_160_characters_is_a_warning_naming_the_question_and_language():
+def test_a_screen_over_160_characters_is_a_warning_naming_file_line_question_and_language():
     findings = lint(flow_with("x" * 161, "y" * 20))
 
     assert about(findings, "question 'note'", "fr") == [
-        "warning: USSD screen is 161 characters (limit 160)"
+        "warning: USSD screen is 161 characters, over the 160 every phone shows whole"
+        " (a screen holds 182); SMS GSM-7, 2 segments, 161 units"
     ]
     assert about(findings, "question 'note'", "bm") == []
     assert str(warnings(findings)[0]) == (
-        "warning: question 'note' [fr]: USSD screen is 161 characters (limit 160)"
+        "warning: f.yaml:5: question 'note' [fr]: USSD screen is 161 characters, over the 160"
+        " every phone shows whole (a screen holds 182); SMS GSM-7, 2 segments, 161 units"
     )
+
+
+def test_a_screen_over_182_characters_is_over_what_any_phone_shows():
+    findings = lint(flow_with("x" * 183, "y" * 20))
+
+    assert about(findings, "question 'note'", "fr") == [
+        "warning: USSD screen is 183 characters, over the 182 a screen holds"
+        " (160 show whole everywhere); SMS GSM-7, 2 segments, 183 units"
+    ]
 
 
 def test_choice_lines_count_towards_the_screen():
@@ -69,7 +88,7 @@ def test_choice_lines_count_towards_the_screen():
     )
     # 30 + 6 * (1 newline + "N " + 20) = 168 characters
     assert about(lint(flow), "question 'pick'", "fr") == [
-        "warning: USSD screen is 168 characters (limit 160)"
+        f"warning: USSD screen is 168 characters, {OVER_160}; SMS GSM-7, 2 segments, 168 units"
     ]
 
 
@@ -79,16 +98,15 @@ def test_a_screen_that_fits_alone_but_not_with_an_error_line_is_a_warning():
     findings = lint(flow_with("x" * 160, "y" * 20))
 
     assert about(findings, "question 'note'", "fr") == [
-        "warning: with an error line the screen is 190 characters"
+        "warning: with an error line the screen is 190 characters, over the 182 a screen holds"
+        " (160 show whole everywhere)"
     ]
 
 
 def test_a_bambara_screen_with_a_letter_outside_gsm7_is_held_to_80_characters():
     findings = lint(flow_with("Votre nom ?", "ɛ" + "y" * 80))
 
-    assert about(findings, "question 'note'", "bm") == [
-        "warning: USSD screen is 81 characters (limit 80)"
-    ]
+    assert about(findings, "question 'note'", "bm") == [f"warning: {UCS2_81}"]
 
 
 def test_the_same_length_in_gsm7_letters_is_fine():
@@ -106,16 +124,14 @@ def test_transliterating_bambara_brings_the_screen_back_under_the_gsm7_limit():
 def test_transliteration_applies_only_to_the_languages_named():
     findings = lint(flow_with("Votre nom ?", "ɛ" + "y" * 80), transliterate=("fr",))
 
-    assert about(findings, "question 'note'", "bm") == [
-        "warning: USSD screen is 81 characters (limit 80)"
-    ]
+    assert about(findings, "question 'note'", "bm") == [f"warning: {UCS2_81}"]
 
 
 def test_a_bambara_screen_falling_back_to_french_is_measured_too():
     findings = lint(flow_with("x" * 161))
 
-    assert about(findings, "question 'note'", "bm") == [
-        "warning: USSD screen is 161 characters (limit 160)"
+    assert about(findings, "question 'note'", "bm")[1:] == [
+        f"warning: USSD screen is 161 characters, {OVER_160}; SMS GSM-7, 2 segments, 161 units"
     ]
 
 
@@ -140,7 +156,7 @@ def test_a_closing_longer_than_one_sms_is_a_warning():
     findings = lint(flow_with("Nom ?", closing='"' + "m" * 161 + '"'))
 
     assert about(findings, "closing", "fr") == [
-        "warning: USSD screen is 161 characters (limit 160)",
+        f"warning: USSD screen is 161 characters, {OVER_160}; SMS GSM-7, 2 segments, 161 units",
         "warning: SMS GSM-7, 2 segments, 161 units",
     ]
 
@@ -256,7 +272,7 @@ def test_a_french_word_warns_in_the_bambara_prompt_and_not_in_the_french_one():
     findings = lint(bilingual(bm="QI jɛkulu ye réunion kɛ wa?"))  # in French: "Réunion ?"
 
     assert avoided_words(findings) == [
-        "warning: question 'met' [bm]: 'réunion': a French word; write ɲɔgɔnye"
+        "warning: f.yaml:7: question 'met' [bm]: 'réunion': a French word; write ɲɔgɔnye"
     ]
 
 
@@ -264,14 +280,14 @@ def test_a_word_the_glossary_rejects_is_a_warning_wherever_the_bambara_text_is()
     places = ["title", "bm", "label", "closing", "alert", "invite", "indicator"]
     findings = lint(bilingual(**{place: "Jatebi sɛbɛn" for place in places}))
 
-    assert [(f.where, f.language) for f in findings if "'jatebi'" in f.message] == [
-        ("title", "bm"),
-        ("question 'met'", "bm"),
-        ("question 'met' choice 'yes'", "bm"),
-        ("closing", "bm"),
-        ("alert 1", "bm"),
-        ("schedule invite", "bm"),
-        ("indicator 'met_share'", "bm"),
+    assert [(f.at, f.where, f.language) for f in findings if "'jatebi'" in f.message] == [
+        ("f.yaml:2", "title", "bm"),
+        ("f.yaml:7", "question 'met'", "bm"),
+        ("f.yaml:9", "question 'met' choice 'yes'", "bm"),
+        ("f.yaml:11", "closing", "bm"),
+        ("f.yaml:13", "alert 1", "bm"),
+        ("f.yaml:17", "schedule invite", "bm"),
+        ("f.yaml:19", "indicator 'met_share'", "bm"),
     ]
 
 
@@ -306,4 +322,118 @@ def test_flows_lint_prints_the_warning_for_a_flow_file(app, tmp_path):
 
     result = app.test_cli_runner().invoke(args=["flows", "lint", str(path)])
 
-    assert "warning: question 'met' [bm]: 'jatebi': not a Bambara word" in result.output
+    # BILINGUAL starts with an empty line: the prompt is on line 8 of the file.
+    assert f"warning: {path}:8: question 'met' [bm]: 'jatebi': not a Bambara word" in (
+        result.output
+    )
+
+
+# --- texts missing in a language, and where each finding points ----------------------------------
+
+BLOCK = """
+# A weekly check-in.
+key: f
+languages: [fr, bm]
+questions:
+  - key: met
+    type: choice
+    prompt:
+      fr: "{fr}"
+      bm: "{bm}"
+    choices:
+      - {{value: "yes", label: "Oui"}}
+closing:
+  fr: "Merci."
+  bm: "{closing}"
+alerts:
+  - when: {{met: "yes"}}
+    text: "{{facility}}: {alert}"
+"""
+
+
+def block(
+    title: str = 'title: {fr: "Suivi", bm: "Kɔlɔsili"}',
+    drop: str | tuple[str, ...] = (),
+    **texts: str,
+) -> Flow:
+    """A flow written over many lines (the prompt's French on line 8, Bambara on 9, the
+    closing's Bambara on 14, the alert's text on 17), `title` on line 1 in the comment's place;
+    the lines starting with `drop` (one start or several; indentation aside) left out."""
+    plain = {"fr": "Réunion ?", "bm": "Ɲɔgɔnye kɛra wa?", "closing": "Aw ni ce.", "alert": "oui"}
+    source = BLOCK.format(**plain | texts).replace("# A weekly check-in.", title)
+    kept = [line for line in source.splitlines() if not (drop and line.lstrip().startswith(drop))]
+    return load("\n".join(kept))
+
+
+def test_a_titled_flow_with_every_prompt_in_every_language_has_no_warning():
+    assert warnings(lint(block())) == []
+
+
+def test_a_flow_without_a_title_is_a_warning_where_the_flow_starts():
+    # The comment stays on line 1, so the flow itself starts on line 2.
+    findings = lint(block(title="# A weekly check-in."))
+
+    assert [str(f) for f in warnings(findings)] == [
+        "warning: f.yaml:2: title [fr]: no title: menus, invitations and alerts name the flow"
+        " with nothing"
+    ]
+
+
+def test_a_title_missing_a_language_is_a_warning_for_that_language():
+    findings = lint(block(title='title: "Suivi"'))
+
+    assert [str(f) for f in warnings(findings)] == [
+        "warning: f.yaml:1: title [bm]: no text in bm: people reading bm see the fr one"
+    ]
+
+
+def test_a_prompt_missing_a_language_is_a_warning_at_the_prompt():
+    findings = lint(block(bm="drop me", drop='bm: "drop me"'))
+
+    assert [str(f) for f in warnings(findings)] == [
+        "warning: f.yaml:8: question 'met' [bm]: no text in bm: people reading bm see the fr one"
+    ]
+
+
+def test_a_question_without_a_prompt_warns_once_that_its_key_is_shown():
+    flow = load(
+        """
+        key: f
+        title: {fr: "Suivi", bm: "Kɔlɔsili"}
+        languages: [fr, bm]
+        questions:
+          - {key: cases_seen, type: number}
+        """
+    )
+
+    assert [str(f) for f in warnings(lint(flow))] == [
+        "warning: f.yaml:5: question 'cases_seen' [fr]: no prompt: the screen shows the key,"
+        " 'Cases seen'"
+    ]
+
+
+def test_screens_and_sms_point_at_the_line_of_their_own_language():
+    findings = lint(block(bm="ɛ" + "y" * 80, closing="ɛ" * 71, alert="ê" * 71))
+
+    assert [(f.at, f.where, f.language) for f in warnings(findings)] == [
+        ("f.yaml:9", "question 'met'", "bm"),
+        ("f.yaml:17", "alert 1 (before its {fields} are filled)", "fr"),
+        ("f.yaml:14", "closing", "bm"),
+        ("f.yaml:17", "alert 1 (before its {fields} are filled)", "bm"),
+    ]
+
+
+def test_without_a_closing_the_closing_points_at_the_title():
+    title = 'title: {fr: "' + "t" * 161 + '", bm: "' + "k" * 161 + '"}'
+    flow = block(title, drop=("closing:", 'fr: "Merci."', 'bm: ""'), closing="")
+
+    assert [f.at for f in warnings(lint(flow)) if f.where == "closing"] == ["f.yaml:1"] * 4
+
+
+def test_a_flow_built_in_code_has_findings_without_a_place():
+    flow = block()
+    built = Flow(flow.key, {}, flow.languages, flow.questions)
+
+    assert str(warnings(lint(built))[0]) == (
+        "warning: title [fr]: no title: menus, invitations and alerts name the flow with nothing"
+    )
