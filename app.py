@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 from flask import Flask, Response
@@ -56,6 +57,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
 
     app.register_error_handler(HTTPException, _plain_error)
+
+    import admin
+
+    # TRUSTED_PROXIES: how many reverse proxies to believe about the client's address and HTTPS
+    # (the login throttle, the Secure session cookie). To move into config.Settings.
+    admin.init_app(app, trusted_proxies=int(os.environ.get("TRUSTED_PROXIES") or 0))
 
     from cli import register
 

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from cli import demo, exports, flows, imports, schedule, simulate
+    from cli import accounts, demo, exports, flows, imports, schedule, simulate
 
-    for module in (demo, exports, flows, imports, schedule, simulate):
+    for module in (accounts, demo, exports, flows, imports, schedule, simulate):
         for command in module.COMMANDS:
             app.cli.add_command(command)
