@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 
 import pytest
@@ -21,12 +22,29 @@ from app import create_app
 from config import Settings
 from models import db
 from services import flow_store
+from tests import servers
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The servers of this run, chosen by pytest_configure before any test module is imported.
+POSTGRES_URL = ""
+REDIS_URL = ""
 DATABASES = ["sqlite", "postgresql"]
+SERVERS = pytest.StashKey[tuple[servers.Server, servers.Server]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Use the configured or the machine's servers, else embedded ones (see tests/servers.py)."""
+    global POSTGRES_URL, REDIS_URL
+    stack = ExitStack()
+    config.add_cleanup(stack.close)
+    try:
+        config.stash[SERVERS] = servers.choose(os.environ, stack)
+    except servers.Unreachable as error:
+        raise pytest.UsageError(str(error)) from None
+    POSTGRES_URL, REDIS_URL = (server.url for server in config.stash[SERVERS])
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "databases: " + ", ".join(server.describe() for server in config.stash[SERVERS])
 
 
 def _settings(database_url: str) -> Settings:
