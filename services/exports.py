@@ -127,6 +127,9 @@ class MessageRow(NamedTuple):
     possible_duplicate: str | None
     """"yes" when put back to be sent again after a request that may have reached the gateway
     (the person may get it twice), "no" otherwise, empty for a received SMS."""
+    cost: str | None
+    """What the gateway said the message cost when it accepted it, as it wrote it ("XOF 25");
+    empty for a received SMS and one the gateway has not accepted."""
 
 
 MESSAGE_COLUMNS = MessageRow._fields
@@ -148,6 +151,7 @@ def message_rows(
         sa.null(),
         InboundMessage.received_at,
         sa.null(),
+        sa.null(),
     ).order_by(InboundMessage.received_at, InboundMessage.id)
     outbound = sa.select(
         sa.literal("out"),
@@ -161,6 +165,7 @@ def message_rows(
         OutboundMessage.attempts,
         OutboundMessage.created_at,
         sa.case((OutboundMessage.possible_duplicate, "yes"), else_="no"),
+        OutboundMessage.cost,
     ).order_by(OutboundMessage.created_at, OutboundMessage.id)
     if since is not None:
         inbound = inbound.where(InboundMessage.received_at >= since_datetime(since))
