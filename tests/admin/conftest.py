@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from models import Facility, db
-from services.demo import seed_demo
 from tests.conftest import SeparateProcessClient
+from tests.supervision.districts import seed_districts
 
 PASSWORD = "un mot de passe assez long"
 CSRF_FIELD = re.compile(
@@ -36,7 +36,7 @@ ADMIN = Person("admin@example.org", "admin", None)
 SUPERVISOR = Person("awa@example.org", "supervisor", "CSREF-KATI")
 """The supervisor of Kati's district (CSCOM-MLB, CSCOM-KTD, CSCOM-SNB)."""
 REGIONAL = Person("seydou@example.org", "regional", "REG-KKR")
-"""The regional viewer of Koulikoro: the districts of Kati and Koulikoro, not Ségou's."""
+"""The regional viewer of Koulikoro: the districts of Kati and Koulikoro, not Ségou's (SGU)."""
 PEOPLE = (ADMIN, SUPERVISOR, REGIONAL)
 
 
@@ -73,18 +73,9 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def region(app: Flask) -> dict[str, int]:
-    """The demo region, a second region (Ségou) with a district and a CSCom, and the accounts.
-
-    Returns facility ids by code.
-    """
-    seed_demo()
-    segou = Facility(code="REG-SEG", name="Région de Ségou", kind="region")
-    district = Facility(code="CSREF-SEG", name="CSRef de Ségou", kind="csref", parent=segou)
-    db.session.add_all([segou, district])
-    db.session.add(
-        Facility(code="CSCOM-SEG", name="CSCom Ségou Centre", kind="cscom", parent=district)
-    )
-    db.session.commit()
+    """The demo region, the region of Ségou nobody in the demo sees (tests/supervision), and one
+    account per role. Returns facility ids by code."""
+    seed_districts()
     for person in PEOPLE:
         result = create_admin(app, person)
         assert result.exit_code == 0, result.output

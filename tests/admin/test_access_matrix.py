@@ -1,0 +1,171 @@
+"""Who may open what, route by route, generated from the app's URL map: a route under /admin
+that has no rule here fails the first test, so no page goes out without its access decided.
+
+The rules:
+- anonymous: the login page (and the stylesheet) only; anything else redirects to the login page;
+- admin: everything (200, or the redirect a form answers with);
+- supervisor and regional viewer: every page but the admins' (403), and a district's page only
+  within their scope (403 outside it);
+- every POST without the session's CSRF token, or with a wrong one, is refused with 400;
+- every POST writes exactly one audit row, and a GET none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, url_for
+
+from models import AuditEntry, db
+from tests.admin.conftest import (
+    ADMIN,
+    PASSWORD,
+    PEOPLE,
+    REGIONAL,
+    SUPERVISOR,
+    csrf_token,
+    new_client,
+)
+
+EVERYONE = frozenset(p.role for p in PEOPLE)
+ADMINS = frozenset({"admin"})
+
+INSIDE = {"supervisor": "CSREF-KATI", "regional": "CSREF-KLK", "admin": "CSREF-SGU"}
+OUTSIDE = {"supervisor": "CSREF-KLK", "regional": "CSREF-SGU"}
+"""A district each viewer may open, and one they may not (an admin has no outside)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str] = EVERYONE
+    public: bool = False
+    district: bool = False
+    """The URL names a district: viewers get 403 outside their scope."""
+    form: Callable[[], dict[str, str]] = dict
+    """A valid POST body (without the CSRF token), for routes that take POST."""
+    post_status: int = 302
+    url_values: dict[str, str] = field(default_factory=dict)
+
+
+RULES: dict[str, Rule] = {
+    "admin.static": Rule(public=True, url_values={"filename": "admin.css"}),
+    "admin.login": Rule(public=True, form=lambda: {"email": ADMIN.email, "password": PASSWORD}),
+    "admin.logout": Rule(),
+    "admin.index": Rule(),
+    "admin.district": Rule(district=True),
+    "admin.audit_log": Rule(roles=ADMINS),
+}
+
+
+def admin_routes(app: Flask):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
+
+
+def url(app: Flask, rule, role: str, region: dict[str, int], inside: bool = True) -> str:
+    values = dict(RULES[rule.endpoint].url_values)
+    if "district_id" in rule.arguments:
+        values["district_id"] = region[(INSIDE if inside else OUTSIDE)[role]]
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def test_every_console_route_has_an_access_rule(app):
+    endpoints = {rule.endpoint for rule in admin_routes(app)}
+    assert endpoints == set(RULES), "each route under /admin needs a rule in RULES"
+    for rule in admin_routes(app):
+        if "district_id" in rule.arguments:
+            assert RULES[rule.endpoint].district, f"{rule.endpoint} names a district"
+
+
+def test_an_anonymous_visitor_reaches_only_the_login_page(app, region):
+    failures = []
+    for rule in admin_routes(app):
+        path = url(app, rule, "admin", region)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = new_client(app).open(path, method=method)
+            location = response.headers.get("Location", "")
+            if RULES[rule.endpoint].public:
+                ok = method == "POST" or response.status_code == 200
+            else:
+                ok = response.status_code == 302 and location.startswith("/admin/login")
+            if not ok:
+                failures.append(f"{method} {path}: {response.status_code} {location}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=lambda p: p.role)
+def test_each_role_gets_its_pages_and_nothing_outside_its_scope(app, signed_in, region, person):
+    client = signed_in(person)
+    failures = []
+    for rule in admin_routes(app):
+        spec = RULES[rule.endpoint]
+        if "GET" not in rule.methods or spec.public:
+            continue
+        expected = 200 if person.role in spec.roles else 403
+        got = client.get(url(app, rule, person.role, region)).status_code
+        if got != expected:
+            failures.append(f"{rule.endpoint} inside: {got}, expected {expected}")
+        if spec.district and person.role in OUTSIDE:
+            got = client.get(url(app, rule, person.role, region, inside=False)).status_code
+            if got != 403:
+                failures.append(f"{rule.endpoint} outside: {got}, expected 403")
+    assert failures == []
+
+
+def _post_routes(app: Flask):
+    return [rule for rule in admin_routes(app) if "POST" in rule.methods]
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong"])
+def test_every_post_without_the_right_csrf_token_is_refused(app, signed_in, region, token):
+    failures = []
+    for rule in _post_routes(app):
+        spec = RULES[rule.endpoint]
+        client = new_client(app) if spec.public else signed_in(ADMIN)
+        form = spec.form()
+        if token == "wrong":
+            form["csrf_token"] = csrf_token(new_client(app))  # a real token, of another session
+        response = client.post(url(app, rule, "admin", region), data=form)
+        if response.status_code != 400:
+            failures.append(f"{rule.endpoint}: {response.status_code}")
+    assert failures == []
+
+
+def test_every_post_writes_one_audit_row_and_pages_none(app, signed_in, region):
+    failures = []
+    for rule in admin_routes(app):
+        spec = RULES[rule.endpoint]
+        client = new_client(app) if spec.public else signed_in(ADMIN)
+        path = url(app, rule, "admin", region)
+        page = "/admin/login" if spec.public else "/admin/"
+        token = csrf_token(client, page)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            before = _audit_rows()
+            if method == "POST":
+                response = client.post(path, data={**spec.form(), "csrf_token": token})
+                written = 1
+            else:
+                response = client.get(path)
+                written = 0
+            expected = spec.post_status if method == "POST" else 200
+            if response.status_code != expected or _audit_rows() - before != written:
+                failures.append(
+                    f"{method} {path}: {response.status_code}, {_audit_rows() - before} rows"
+                )
+    assert failures == []
+
+
+def _audit_rows() -> int:
+    db.session.commit()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+
+
+def test_the_audit_page_shows_who_did_what(signed_in):
+    page = signed_in(ADMIN).get("/admin/audit").get_data(as_text=True)
+    assert "account.create" in page
+    assert "login" in page
+    assert SUPERVISOR.email in page and REGIONAL.email in page
+    assert "scrypt:" not in page  # the audit log never holds a password hash
