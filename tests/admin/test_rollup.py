@@ -90,8 +90,8 @@ def test_a_district_page_says_which_cscom_reported_each_period(signed_in, report
     page = page_text(signed_in(SUPERVISOR).get(f"/admin/districts/{region['CSREF-KATI']}"))
     lines = rows(page)
     assert lines["CSCom Malibougou"][:3] == ["oui", "oui", "non"]
-    assert lines["CSCom Kati Dar Salam"][:3] == ["non", "oui", "non"]
-    assert lines["CSCom Sanankoroba"][:3] == ["non", "non", "non"]
+    assert lines["CSCom Kati Dar Salam"][:3] == ["pas encore", "oui", "non"]
+    assert lines["CSCom Sanankoroba"][:3] == ["pas encore", "non", "non"]
     assert "CSCom Koulikoro Gare" not in lines
 
 
