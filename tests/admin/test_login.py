@@ -3,9 +3,13 @@ logins (in Redis, per email and per address), and the security headers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlalchemy as sa
 
 from admin.throttle import ADDRESS_LIMIT, EMAIL_LIMIT, LoginThrottle
+from app import create_app
+from config import Settings
 from models import Account, AuditEntry, db
 from tests.admin.conftest import (
     ADMIN,
@@ -16,6 +20,7 @@ from tests.admin.conftest import (
     new_client,
     page_text,
 )
+from tests.conftest import REDIS_URL
 from workers.queues import connect
 
 
@@ -158,3 +163,19 @@ def test_pages_carry_the_security_headers(signed_in, client):
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_behind_a_trusted_proxy_its_https_makes_the_cookie_secure(monkeypatch, tmp_path):
+    """X-Forwarded-Proto is believed only with TRUSTED_PROXIES set: a client could forge it."""
+    settings = replace(
+        Settings.from_env({}),
+        database_url=f"sqlite:///{tmp_path / 'proxy.sqlite3'}",
+        redis_url=REDIS_URL,
+        secret_key="a test key",
+    )
+    forwarded = {"X-Forwarded-Proto": "https"}
+    direct = create_app(settings).test_client().get("/admin/login", headers=forwarded)
+    assert "Secure" not in direct.headers["Set-Cookie"]
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    proxied = create_app(settings).test_client().get("/admin/login", headers=forwarded)
+    assert "Secure" in proxied.headers["Set-Cookie"]
