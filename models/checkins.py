@@ -35,6 +35,12 @@ class Checkin(db.Model):
             postgresql_where=sa.text("worker_id IS NULL"),
         ),
         sa.Index(
+            "ix_checkins_open_closes_at",
+            "closes_at",
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+        sa.Index(
             "uq_checkins_worker_period",
             "flow_id",
             "worker_id",

@@ -38,6 +38,10 @@ KINDS = (
 )
 
 
+STARTED_KINDS = "kind IN ('reminder', 'invitation', 'digest', 'broadcast', 'escalation')"
+"""The service's own messages, which the daily limit counts (services/started_messages.py)."""
+
+
 class OutboundMessage(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
@@ -51,6 +55,12 @@ class OutboundMessage(db.Model):
             "not_before",
             sqlite_where=sa.text("status = 'pending'"),
             postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index(
+            "ix_outbox_started_not_before",
+            "not_before",
+            sqlite_where=sa.text(STARTED_KINDS),
+            postgresql_where=sa.text(STARTED_KINDS),
         ),
         sa.Index(
             "ix_outbox_in_flight",

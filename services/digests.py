@@ -78,7 +78,9 @@ class Digest:
 
     def alerts(self, connection: sa.Connection) -> Iterator[tuple[str, FlowDefinition, Alert]]:
         """The alerts the week's submissions raised, re-read from their answers."""
-        for (code, version_id), answers in sorted(self._answers(connection, [self.period]).items()):
+        for (code, version_id, _), answers in sorted(
+            self._answers(connection, [self.period]).items()
+        ):
             flow = definition(version_id)
             for alert in triggered_alerts(flow, answers):
                 yield code, flow, alert
@@ -97,7 +99,7 @@ class Digest:
         keys = sorted({k for i in self.flow.indicators for k in (i.numerator, i.denominator) if k})
         rows = [
             Row(code, period, answers)
-            for (code, period), answers in self._numbers(connection, periods, keys).items()
+            for (code, period, _), answers in self._numbers(connection, periods, keys).items()
         ]
         found = []
         for indicator in self.flow.indicators:
@@ -105,11 +107,13 @@ class Digest:
         return found
 
     def _answers(self, connection, periods) -> dict:
-        """Completed check-ins' answers of `periods`, keyed by (CSCom code, flow version)."""
+        """Completed check-ins' answers of `periods`, by (CSCom code, flow version, check-in):
+        a `per: worker` flow has several check-ins per CSCom, each judged on its own answers."""
         query = (
             sa.select(
                 Facility.code,
                 Checkin.flow_version_id,
+                Checkin.id,
                 Answer.question_key,
                 Answer.value_text,
                 Answer.value_number,
@@ -119,19 +123,20 @@ class Digest:
             .where(self._completed(periods), Answer.reference.is_(True))
         )
         grouped: dict = defaultdict(dict)
-        for code, version_id, key, text, number in connection.execute(query).all():
-            grouped[(code, version_id)][key] = number if number is not None else text
+        for code, version_id, checkin_id, key, text, number in connection.execute(query).all():
+            grouped[(code, version_id, checkin_id)][key] = number if number is not None else text
         return grouped
 
     def _numbers(self, connection, periods, keys: list[str]) -> dict:
-        """The answers to `keys` of completed check-ins of `periods`, keyed by (CSCom code, period).
+        """The answers to `keys` of completed check-ins of `periods`, by (CSCom code, period,
+        check-in): several check-ins of one CSCom and period (`per: worker`) add up as points.
 
         Only the CSComs that completed this period: one without a point this period has no
         signal to report (indicators.signals_in). One row per check-in, its answers side by
         side (a join per key on its one reference answer): a national history is then half the
         rows to fetch and group.
         """
-        query = sa.select(Facility.code, Checkin.period).join(
+        query = sa.select(Facility.code, Checkin.period, Checkin.id).join(
             Facility, Facility.id == Checkin.facility_id
         )
         for key in keys:
@@ -146,10 +151,10 @@ class Digest:
             ).add_columns(answer.value_number, answer.value_text)
         reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
         query = query.where(self._completed(periods), Checkin.facility_id.in_(reporting))
-        columns = [(key, 2 + 2 * index) for index, key in enumerate(keys)]
+        columns = [(key, 3 + 2 * index) for index, key in enumerate(keys)]
         grouped: dict = defaultdict(dict)
         for row in connection.execute(query).all():
-            answers = grouped[(row[0], row[1])]
+            answers = grouped[(row[0], row[1], row[2])]
             for key, at in columns:
                 number, text = row[at], row[at + 1]
                 if number is not None:

@@ -16,6 +16,7 @@ equal to the median must be recognised as on it, which floats cannot promise.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -122,6 +123,7 @@ def long_run_limit(useful: int) -> int:
     return math.floor(math.log2(useful) + 3 + 0.5)
 
 
+@functools.cache  # a digest asks it for every CSCom: n takes a few dozen values
 def crossings_limit(useful: int) -> int:
     """Anhøj: fewer crossings than qbinom(0.05, n - 1, 0.5) are unusually few."""
     return binomial_quantile(Fraction(1, 20), useful - 1)

@@ -73,7 +73,11 @@ def test_a_message_that_would_wait_past_its_period_is_kept_as_skipped_with_the_r
     write(db.session.connection(), settings, rows_for(settings, worker, 2), closes)
     db.session.commit()
     (_, first, _, _), (_, second, _, reason) = stored()
-    assert (first, second, reason) == ("pending", "cancelled", "held by the daily limit; period closed")
+    assert (first, second, reason) == (
+        "pending",
+        "cancelled",
+        "held by the daily limit; period closed",
+    )
 
 
 def test_a_row_written_twice_is_stored_once(app):
@@ -96,3 +100,10 @@ def test_a_supervisors_note_neither_counts_nor_waits_for_the_daily_limit(app):
     write(connection, settings, rows_for(settings, worker, 1, kind="reminder"))
     db.session.commit()
     assert [when for _, _, when, _ in stored()] == [MONDAY_9] * 3
+
+
+def test_the_daily_limits_index_covers_exactly_the_kinds_it_counts():
+    from models.messages import STARTED_KINDS
+    from services.started_messages import LIMITED
+
+    assert f"kind IN {LIMITED}" == STARTED_KINDS  # same list, same order: PostgreSQL uses it

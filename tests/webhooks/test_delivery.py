@@ -90,7 +90,10 @@ def test_a_report_kept_after_the_id_was_recorded_is_applied_by_the_webhook(app, 
 
 def test_reports_no_message_ever_claims_are_forgotten_after_a_week(app, client, redis):
     report(client, "ATXid_stranger", "Success")
-    sweep(redis, utcnow() + EARLY_REPORTS_KEPT - timedelta(minutes=1))
+    hour = (utcnow() + EARLY_REPORTS_KEPT).replace(minute=0) + timedelta(hours=1)
+    sweep(redis, hour - timedelta(hours=2))  # within the week, on the hour
     assert kept() == [("ATXid_stranger", "success")]
-    sweep(redis, utcnow() + EARLY_REPORTS_KEPT + timedelta(minutes=1))
+    sweep(redis, hour + timedelta(minutes=1))  # past the week, not on the hour: later
+    assert kept() == [("ATXid_stranger", "success")]
+    sweep(redis, hour)  # the hourly clean-up
     assert kept() == []
