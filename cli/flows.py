@@ -39,7 +39,9 @@ def lint_command(path: str) -> None:
     for finding in findings:
         click.echo(str(finding))
     warnings = sum(f.level == "warning" for f in findings)
-    click.echo(f"{path}: {flow.key}, {len(flow.questions)} questions, {warnings} warning(s)")
+    click.echo(
+        f"{path}: {flow.key}, {_count(len(flow.questions), 'question')}, {_count(warnings, 'warning')}"
+    )
 
 
 @group.command("publish")
@@ -69,3 +71,7 @@ def export_command(key: str) -> None:
 
 
 COMMANDS = [group]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

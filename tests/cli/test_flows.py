@@ -28,7 +28,7 @@ def test_lint_reports_screen_costs_at_their_line_and_exits_0_for_the_default_flo
     lines = Path(WEEKLY).read_text(encoding="utf-8").splitlines()
     closing = next(number for number, line in enumerate(lines, 1) if line.startswith("closing:"))
     assert f"info: {WEEKLY}:{closing}: closing [fr]: SMS GSM-7, 1 segment" in result.output
-    assert result.output.rstrip().endswith("weekly_qi, 8 questions, 0 warning(s)")
+    assert result.output.rstrip().endswith("weekly_qi, 8 questions, 0 warnings")
 
 
 def test_lint_warns_with_file_and_line_on_a_missing_title_and_a_missing_language(app, tmp_path):
@@ -40,7 +40,7 @@ def test_lint_warns_with_file_and_line_on_a_missing_title_and_a_missing_language
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:1: title [fr]: no title" in result.output
     assert f"warning: {path}:6: question 'met' [bm]: no text in bm" in result.output
-    assert result.output.rstrip().endswith("broken, 1 questions, 2 warning(s)")
+    assert result.output.rstrip().endswith("broken, 1 question, 2 warnings")
 
 
 def test_lint_names_file_line_and_question_and_exits_1(app, tmp_path):
