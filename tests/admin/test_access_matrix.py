@@ -4,8 +4,8 @@ that has no rule here fails the first test, so no page goes out without its acce
 The rules:
 - anonymous: the login page (and the stylesheet) only; anything else redirects to the login page;
 - admin: everything (200, or the redirect a form answers with);
-- supervisor and regional viewer: every page but the admins' (403), and a district's page only
-  within their scope (403 outside it);
+- supervisor and regional viewer: every page but the admins' (403), and a page naming a district
+  or a facility only within their scope (403 outside it);
 - every POST without the session's CSRF token, or with a wrong one, is refused with 400;
 - every POST writes exactly one audit row, and a GET none.
 """
@@ -33,21 +33,29 @@ from tests.admin.conftest import (
 EVERYONE = frozenset(p.role for p in PEOPLE)
 ADMINS = frozenset({"admin"})
 
-INSIDE = {"supervisor": "CSREF-KATI", "regional": "CSREF-KLK", "admin": "CSREF-SGU"}
-OUTSIDE = {"supervisor": "CSREF-KLK", "regional": "CSREF-SGU"}
-"""A district each viewer may open, and one they may not (an admin has no outside)."""
+SCOPED = {
+    "district_id": (
+        {"supervisor": "CSREF-KATI", "regional": "CSREF-KLK", "admin": "CSREF-SGU"},
+        {"supervisor": "CSREF-KLK", "regional": "CSREF-SGU"},
+    ),
+    "facility_id": (
+        {"supervisor": "CSCOM-MLB", "regional": "CSCOM-KLB", "admin": "CSCOM-SGU"},
+        {"supervisor": "CSCOM-KLB", "regional": "CSCOM-SGU"},
+    ),
+}
+"""For a URL naming a district or a facility: one each role may open, and one a viewer may not
+(an admin has no outside)."""
 
 
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str] = EVERYONE
     public: bool = False
-    district: bool = False
-    """The URL names a district: viewers get 403 outside their scope."""
     form: Callable[[], dict[str, str]] = dict
     """A valid POST body (without the CSRF token), for routes that take POST."""
     post_status: int = 302
     url_values: dict[str, str] = field(default_factory=dict)
+    """Values of the URL's other arguments."""
 
 
 RULES: dict[str, Rule] = {
@@ -55,7 +63,7 @@ RULES: dict[str, Rule] = {
     "admin.login": Rule(public=True, form=lambda: {"email": ADMIN.email, "password": PASSWORD}),
     "admin.logout": Rule(),
     "admin.index": Rule(),
-    "admin.district": Rule(district=True),
+    "admin.district": Rule(),
     "admin.audit_log": Rule(roles=ADMINS),
 }
 
@@ -66,18 +74,22 @@ def admin_routes(app: Flask):
 
 def url(app: Flask, rule, role: str, region: dict[str, int], inside: bool = True) -> str:
     values = dict(RULES[rule.endpoint].url_values)
-    if "district_id" in rule.arguments:
-        values["district_id"] = region[(INSIDE if inside else OUTSIDE)[role]]
+    for argument in rule.arguments & SCOPED.keys():
+        values[argument] = region[SCOPED[argument][0 if inside else 1][role]]
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
+
+
+def scoped(rule) -> bool:
+    return bool(rule.arguments & SCOPED.keys())
 
 
 def test_every_console_route_has_an_access_rule(app):
     endpoints = {rule.endpoint for rule in admin_routes(app)}
     assert endpoints == set(RULES), "each route under /admin needs a rule in RULES"
     for rule in admin_routes(app):
-        if "district_id" in rule.arguments:
-            assert RULES[rule.endpoint].district, f"{rule.endpoint} names a district"
+        unknown = rule.arguments - SCOPED.keys() - RULES[rule.endpoint].url_values.keys()
+        assert not unknown, f"{rule.endpoint}: give {unknown} in SCOPED or the rule's url_values"
 
 
 def test_an_anonymous_visitor_reaches_only_the_login_page(app, region):
@@ -108,7 +120,7 @@ def test_each_role_gets_its_pages_and_nothing_outside_its_scope(app, signed_in, 
         got = client.get(url(app, rule, person.role, region)).status_code
         if got != expected:
             failures.append(f"{rule.endpoint} inside: {got}, expected {expected}")
-        if spec.district and person.role in OUTSIDE:
+        if scoped(rule) and person.role != "admin":
             got = client.get(url(app, rule, person.role, region, inside=False)).status_code
             if got != 403:
                 failures.append(f"{rule.endpoint} outside: {got}, expected 403")
