@@ -1,8 +1,9 @@
 """Who may open what: signed-in people only, admins for admin pages, and each viewer within
 the scope services/scope.py gives them (the one scoping function, shared with SMS and USSD).
 
-Every route of the console requires a signed-in, active account unless listed in PUBLIC, so a
-new page is protected by default.
+Every route of the console requires a signed-in, active account unless listed in PUBLIC, and
+every POST is an admin's unless listed in VIEWERS_MAY_POST, so a new page is protected by
+default.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from models import Account, Facility, db
 from services.scope import cscoms_in_scope
 
 PUBLIC = frozenset({"admin.login", "admin.static"})
+VIEWERS_MAY_POST = frozenset({"admin.login", "admin.logout"})
+"""Supervisors and regional viewers read only: any other POST of theirs is refused (403), so
+a new form that changes data is the admins' unless it is listed here."""
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @login_manager.user_loader
@@ -34,6 +39,17 @@ def require_login() -> Any:
     if request.endpoint not in PUBLIC and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+@bp.before_request
+def viewers_read_only() -> None:
+    if (
+        request.method in UNSAFE_METHODS
+        and request.endpoint not in VIEWERS_MAY_POST
+        and current_user.is_authenticated
+        and current_user.role != "admin"
+    ):
+        abort(403)
 
 
 def admin_only(view: Callable) -> Callable:

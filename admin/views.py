@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -31,6 +32,8 @@ AUDIT_PAGE = 100
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("admin.index"))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form)
@@ -96,6 +99,12 @@ def audit_log() -> str:
     entries = db.session.scalars(query).all()
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return render_template("admin/audit.html", entries=entries, older=older)
+
+
+@bp.context_processor
+def page_language() -> dict[str, str]:
+    """The language pages are shown in (the <html lang>), French until translations exist."""
+    return {"lang": str(get_locale())}
 
 
 @bp.errorhandler(HTTPException)

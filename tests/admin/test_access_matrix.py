@@ -5,7 +5,8 @@ The rules:
 - anonymous: the login page (and the stylesheet) only; anything else redirects to the login page;
 - admin: everything (200, or the redirect a form answers with);
 - supervisor and regional viewer: every page but the admins' (403), and a page naming a district
-  or a facility only within their scope (403 outside it);
+  or a facility only within their scope (403 outside it); they read only: a POST that is not
+  theirs is refused (403);
 - every POST without the session's CSRF token, or with a wrong one, is refused with 400;
 - every POST writes exactly one audit row, and a GET none.
 """
@@ -18,8 +19,11 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 from flask import Flask, url_for
+from flask_login import login_user
+from werkzeug.exceptions import Forbidden
 
-from models import AuditEntry, db
+from admin.access import viewers_read_only
+from models import Account, AuditEntry, db
 from tests.admin.conftest import (
     ADMIN,
     PASSWORD,
@@ -127,6 +131,23 @@ def test_each_role_gets_its_pages_and_nothing_outside_its_scope(app, signed_in, 
     assert failures == []
 
 
+@pytest.mark.parametrize("person", PEOPLE, ids=lambda p: p.role)
+def test_each_role_may_post_only_what_its_rule_allows(app, signed_in, region, person):
+    """Viewers read only: a POST that is not theirs is refused before it is read."""
+    failures = []
+    for rule in _post_routes(app):
+        spec = RULES[rule.endpoint]
+        if spec.public:
+            continue
+        client = signed_in(person)  # a fresh session each time: a POST may sign out
+        form = {**spec.form(), "csrf_token": csrf_token(client, "/admin/")}
+        expected = spec.post_status if person.role in spec.roles else 403
+        got = client.post(url(app, rule, person.role, region), data=form).status_code
+        if got != expected:
+            failures.append(f"POST {rule.endpoint}: {got}, expected {expected}")
+    assert failures == []
+
+
 def _post_routes(app: Flask):
     return [rule for rule in admin_routes(app) if "POST" in rule.methods]
 
@@ -181,3 +202,16 @@ def test_the_audit_page_shows_who_did_what(signed_in):
     assert "login" in page
     assert SUPERVISOR.email in page and REGIONAL.email in page
     assert "scrypt:" not in page  # the audit log never holds a password hash
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=lambda p: p.role)
+def test_a_future_form_is_the_admins_unless_viewers_are_allowed_it(app, region, person):
+    """The guard every POST passes, tried on a URL no route serves yet."""
+    account = db.session.scalar(sa.select(Account).where(Account.email == person.email))
+    with app.test_request_context("/admin/flows/publish", method="POST"):
+        login_user(account)
+        if person.role == "admin":
+            assert viewers_read_only() is None
+        else:
+            with pytest.raises(Forbidden):
+                viewers_read_only()

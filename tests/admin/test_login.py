@@ -179,3 +179,8 @@ def test_behind_a_trusted_proxy_its_https_makes_the_cookie_secure(monkeypatch, t
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     proxied = create_app(settings).test_client().get("/admin/login", headers=forwarded)
     assert "Secure" in proxied.headers["Set-Cookie"]
+
+
+def test_a_signed_in_person_opening_the_login_page_goes_to_the_roll_up(signed_in):
+    response = signed_in(ADMIN).get("/admin/login")
+    assert response.headers["Location"] == "/admin/"
