@@ -102,6 +102,7 @@ def _location(url: str) -> str:
 
 
 def _postgres_answers(url: str) -> bool:
+    """True when a connection to the URL's database opens: a server without it counts as silent."""
     engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args={"connect_timeout": 1})
     try:
         with engine.connect():
