@@ -1119,7 +1119,7 @@ def print_table(results: list[dict]) -> None:
     head = (
         f"{'server':10} {'app':16} {'run':4} {'rate':>5} {'steps/s':>7} {'p50':>6} {'p90':>6}"
         f" {'p99':>6} {'max':>6} {'1st50':>6} {'1st99':>6} {'lag99':>5} {'sess':>5} {'err':>3}"
-        f"  {'cores: srv':>10} {'pg':>4} {'load':>4} {'other':>5}"
+        f"  {'cores: srv':>10} {'pg':>4} {'load':>4} {'other':>5} {'srv ms/step':>11}"
     )
     print(head)
     print("-" * len(head))
@@ -1135,13 +1135,15 @@ def print_table(results: list[dict]) -> None:
             row += f"{'max':>5} {r['steps_per_s']:7,.0f} {ms(lat['p50'])} {'-':>6}"
             row += f" {ms(lat['p99'])} {ms(lat['max'])} {'-':>6} {'-':>6} {'-':>5}"
         row += f" {r['completed']:5d} {r['all_errors']:3d}  {cpu['server']:10.2f}"
-        print(row + f" {cpu['postgres']:4.2f} {cpu['client']:4.2f} {cpu['other']:5.2f}")
+        row += f" {cpu['postgres']:4.2f} {cpu['client']:4.2f} {cpu['other']:5.2f}"
+        print(row + f" {cpu['server'] * 1000 / max(r['steps_per_s'], 1e-9):11.2f}")
     print(
         "run max: closed loop, wrk, --concurrency sessions back to back (latency from the write)."
         "\nrun open: open loop at `rate` (a share of that server's max), Poisson session arrivals,"
         "\n  latency from each step's SCHEDULED time; 1st50/1st99: first steps only; lag99: p99 of"
         "\n  the client's own delay from schedule to write. Milliseconds. sess: sessions ended."
-        "\ncores: average CPU cores used by the server, PostgreSQL, the load generator, the rest."
+        "\ncores: average CPU cores used by the server, PostgreSQL, the load generator, the rest;"
+        "\n  srv ms/step: the server's CPU per step, the figure other processes disturb least."
     )
 
 
