@@ -456,8 +456,24 @@ def fresh_state(stack: Stack, conn: psycopg.Connection) -> None:
     stack.worker.stop()
     conn.execute("TRUNCATE outbox CASCADE")
     stack.control("reset", {})
+    wait_for_scheduler_lock(stack)
     stack.start_worker()
     stack.events = []
+
+
+def wait_for_scheduler_lock(stack: Stack) -> None:
+    """Let a lock held by a dead RQ scheduler expire (61 s at most) before the next worker.
+
+    A worker takes the scheduler (which runs RQ's job retries) only if the lock is free when
+    it starts, and tries again only every 10 minutes. A scheduler that died in the previous
+    fault would otherwise leave the next fault without retries: a fault's harm carried over.
+    """
+    connection = redis.Redis.from_url(stack.redis_url)
+    deadline, waited = time.monotonic() + 75, time.monotonic()
+    while connection.keys("rq:scheduler-lock:*") and time.monotonic() < deadline:
+        time.sleep(1)
+    if time.monotonic() - waited > 1:
+        log(f"waited {time.monotonic() - waited:.0f} s for a dead RQ scheduler's lock to expire")
 
 
 def nudge(stack: Stack) -> subprocess.Popen:
