@@ -98,9 +98,12 @@ def test_a_supervisor_signs_in_and_reads_the_roll_up(browser, console, viewport)
     assert [c for c in complaints if "Content Security Policy" in c] == []
 
 
-def test_an_admin_reads_the_audit_log_in_the_browser(browser, console):
+def test_an_admin_sees_every_district_and_reads_the_audit_log(browser, console):
     page, _ = open_page(browser, "desktop")
     sign_in(page, console, "admin@example.org")
+    for district in ("CSRef de Kati", "CSRef de Koulikoro", "CSRef de Ségou"):
+        expect(page.get_by_role("link", name=district)).to_be_visible()
+    shoot(page, "rollup-admin-desktop")
     page.get_by_role("link", name="Journal").click()
     expect(page.get_by_role("cell", name="account.create").first).to_be_visible()
     shoot(page, "audit-desktop")
