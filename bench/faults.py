@@ -1,7 +1,7 @@
 """Fault benchmark: does the outbox lose or double SMS when a process, Redis, PostgreSQL or the
 gateway fails in the middle of a burst?
 
-    .venv/bin/python bench/faults.py                         # 5 faults x 2,000 messages, ~15 min
+    .venv/bin/python bench/faults.py                         # 5 faults x 2,000 messages, 12-25 min
     .venv/bin/python bench/faults.py --only kill-worker --burst 300 --wait 60
 
 A benchmark, not a test: everything runs as it does in production, as real processes on
@@ -17,11 +17,11 @@ loopback, and faults are done to them from outside.
    worker (`rq worker --with-scheduler -w workers.worker.AppWorker`) and the clock (`flask
    --app app clock --every 5`: the tick as the clock runs it, every 5 s instead of every
    minute). Children get QUIET_HOURS="" and AT_TIMEOUT=2.
-3. For each fault, from a clean state (outbox emptied, stand-in reset, a fresh
-   worker), writes `--burst` owed messages through `services.outbox.compose` (distinct numbers
-   +2237F…, one text of their own each, so any duplicate is visible), nudges the outbox with one
-   `flask --app app tick`, and, once a quarter of the rows have left (the burst is under way),
-   does the fault:
+3. For each fault, from a clean state (outbox emptied, stand-in reset, a fresh worker),
+   writes `--burst` owed messages through `services.outbox.compose` (distinct numbers +2237F…,
+   one text of their own each, so any duplicate is visible), nudges the outbox with one `flask
+   --app app tick`, and, once a quarter of the rows have left (the burst is under way), does
+   the fault:
    - `kill-worker`:   `kill -9` of the worker's process group, a new worker 2 s later;
    - `restart-redis`: `kill -9` of redis-server, restarted on the same files 5 s later;
    - `cut-postgres`:  `pg_terminate_backend` of every connection of the app, worker and clock;
