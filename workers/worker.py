@@ -30,8 +30,14 @@ RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 30.0
 
 
+MAINTENANCE_EVERY = 60
+"""Seconds between RQ's maintenance (10 minutes by default): it restarts a scheduler that a
+Redis restart killed or a killed worker's lock kept away, so failed jobs' retries run on time."""
+
+
 class AppWorker(SimpleWorker):
     def __init__(self, *args, app: Flask | None = None, **kwargs):
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_EVERY)
         super().__init__(*args, **kwargs)
         if app is None:
             from app import create_app

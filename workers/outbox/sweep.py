@@ -26,7 +26,10 @@ from workers.outbox.retry import after_failure
 
 log = logging.getLogger(__name__)
 
-STALE_QUEUED = timedelta(minutes=10)
+STALE_QUEUED = timedelta(minutes=3)
+"""A `queued` row older than this is put back to be dispatched again: its job may have died
+with a killed worker. Early is safe: a row is claimed atomically before it is sent, so a row
+in two jobs is still sent once."""
 STALE_SENDING = timedelta(minutes=2)
 """Far longer than a wave can take (its requests time out after AT_TIMEOUT seconds)."""
 EARLY_REPORTS_KEPT = timedelta(days=7)
