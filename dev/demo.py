@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import select
 import signal
 import subprocess
@@ -38,6 +39,11 @@ GRACE = 10.0
 """Seconds the processes get to stop after SIGTERM before SIGKILL (the RQ worker finishes its job)."""
 RESEND = 2.0
 SETUP = (("db", "upgrade"), ("seed-demo",))
+DEMO_ACCOUNTS = (
+    ("admin@demo.ml",),
+    ("kati@demo.ml", "--role", "supervisor", "--facility", "CSREF-KATI"),
+)
+"""The admin console's demo accounts: an admin, and a supervisor who sees only Kati."""
 
 SUPERVISOR = "+22370000001"
 """The demo's district supervisor (Kati), for the printed supervisor commands."""
@@ -190,8 +196,40 @@ def demo_env(base: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def banner(port: str) -> str:
+def create_accounts(env: dict[str, str]) -> str:
+    """The admin console's demo accounts, with a password made for this run; returns it.
+
+    Nothing secret is kept in the repository: each start of the demo sets a new password.
+    """
+    password = secrets.token_urlsafe(9)
+    for email, *role in DEMO_ACCOUNTS:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "create-admin",
+                email,
+                *role,
+                "--password-stdin",
+            ],
+            input=password,
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
+    return password
+
+
+def banner(port: str, password: str) -> str:
     simulate = ".venv/bin/flask --app app simulate --phone"
+    accounts = (
+        f"  the admin console: http://127.0.0.1:{port}/admin/ as {DEMO_ACCOUNTS[0][0]}, "
+        f"or the Kati supervisor {DEMO_ACCOUNTS[1][0]}; password {password}"
+    )
     return "\n".join(
         [
             f"demo: ready. The USSD webhook is http://127.0.0.1:{port}/ussd. In another terminal:",
@@ -201,12 +239,13 @@ def banner(port: str) -> str:
             "DETAIL CSCOM-MLB, R CSCOM-MLB <text>, AIDE",
             f"  (by USSD {SUPERVISOR} gets the supervisor's menu; +22370000002 is the regional "
             "viewer, +22370000003 the Koulikoro supervisor)",
+            accounts,
             "demo: Ctrl-C stops everything.",
         ]
     )
 
 
-def announce_when_ready(port: str, console: Console, stop: threading.Event) -> None:
+def announce_when_ready(port: str, password: str, console: Console, stop: threading.Event) -> None:
     """Print the commands to try once the web answers, after the processes' start-up lines."""
     url = f"http://127.0.0.1:{port}/healthz"
     while not stop.wait(0.3):
@@ -216,7 +255,7 @@ def announce_when_ready(port: str, console: Console, stop: threading.Event) -> N
         except (URLError, OSError):
             continue
     if not stop.is_set():
-        console.say(banner(port))
+        console.say(banner(port, password))
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -267,6 +306,7 @@ def main() -> int:
         env["REDIS_URL"], redis_server = redis_for(env.get("REDIS_URL"), console)
         if not run_setup(env, console, stop, width):
             return 0 if stop.is_set() else 1
+        password = create_accounts(env)
         children = [spawn(n, _shell(c), env, console, width) for n, c in commands.items()]
         write_state(
             DemoState(
@@ -276,7 +316,7 @@ def main() -> int:
             )
         )
         threading.Thread(
-            target=announce_when_ready, args=(env["PORT"], console, stop), daemon=True
+            target=announce_when_ready, args=(env["PORT"], password, console, stop), daemon=True
         ).start()
         status = supervise(children, console, stop)
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -118,6 +119,14 @@ def test_the_demo_starts_on_embedded_defaults_and_takes_a_checkin(tmp_path):
         os.killpg(demo.pid, signal.SIGTERM)
         output, _ = demo.communicate(timeout=30)
     assert "started an embedded one" in output
+    # The admin console's accounts, with this run's password, for a first login.
+    printed = re.search(
+        r"/admin/ as admin@demo\.ml, or the Kati supervisor kati@demo\.ml; "
+        r"password (\S+)",
+        output,
+    )
+    assert printed is not None, output
+    assert len(printed.group(1)) >= 10
 
 
 def wait_for_health(base: str, demo: subprocess.Popen, timeout: float = 90) -> dict:
