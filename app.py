@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from pathlib import Path
 
 from flask import Flask, Response
@@ -60,9 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     import admin
 
-    # TRUSTED_PROXIES: how many reverse proxies to believe about the client's address and HTTPS
-    # (the login throttle, the Secure session cookie). To move into config.Settings.
-    admin.init_app(app, trusted_proxies=int(os.environ.get("TRUSTED_PROXIES") or 0))
+    admin.init_app(app, trusted_proxies=settings.trusted_proxies)
 
     from cli import register
 

@@ -70,6 +70,8 @@ class Settings:
     """What workers dial, quoted in invitations and reminders."""
     daily_sms_limit: int = 3
     """Messages the service starts for one person in one local day (replies and alerts aside)."""
+    trusted_proxies: int = 0
+    """Reverse proxies to believe about the client's address and HTTPS (the admin console)."""
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={self._shown(f.name)!r}" for f in fields(self))
@@ -105,6 +107,7 @@ class Settings:
             sms_keywords=_keywords(env.get("SMS_KEYWORDS", "")),
             ussd_code=env.get("USSD_CODE") or "*384*123#",
             daily_sms_limit=int(env.get("DAILY_SMS_LIMIT") or 3),
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
         )
 
 

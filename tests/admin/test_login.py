@@ -165,7 +165,7 @@ def test_pages_carry_the_security_headers(signed_in, client):
         assert headers["Referrer-Policy"] == "same-origin"
 
 
-def test_behind_a_trusted_proxy_its_https_makes_the_cookie_secure(monkeypatch, tmp_path):
+def test_behind_a_trusted_proxy_its_https_makes_the_cookie_secure(tmp_path):
     """X-Forwarded-Proto is believed only with TRUSTED_PROXIES set: a client could forge it."""
     settings = replace(
         Settings.from_env({}),
@@ -176,8 +176,8 @@ def test_behind_a_trusted_proxy_its_https_makes_the_cookie_secure(monkeypatch, t
     forwarded = {"X-Forwarded-Proto": "https"}
     direct = create_app(settings).test_client().get("/admin/login", headers=forwarded)
     assert "Secure" not in direct.headers["Set-Cookie"]
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    proxied = create_app(settings).test_client().get("/admin/login", headers=forwarded)
+    behind_proxy = replace(settings, trusted_proxies=1)  # TRUSTED_PROXIES=1
+    proxied = create_app(behind_proxy).test_client().get("/admin/login", headers=forwarded)
     assert "Secure" in proxied.headers["Set-Cookie"]
 
 
