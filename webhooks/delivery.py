@@ -14,7 +14,7 @@ from flask import Blueprint, Response
 
 from models import OutboundMessage, db
 from models.base import utcnow
-from webhooks.gateway import form_field, require_token
+from webhooks.gateway import UNREACHABLE, form_field, require_token
 from workers.outbox.reports import advance, apply_early, keep_early
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,17 @@ DELIVERY_STATUS = {
 
 @bp.post("/sms/delivery")
 def delivery() -> Response:
+    """A delivery report, applied (or kept until its message's id is known); 503 when the
+    database cannot be reached, so that the gateway retries it."""
+    try:
+        return _delivery()
+    except UNREACHABLE:
+        db.session.rollback()
+        log.warning("delivery report: database unavailable; left to the gateway's retry")
+        return Response("database unavailable, retry later\n", 503, mimetype="text/plain")
+
+
+def _delivery() -> Response:
     gateway_id = form_field("id", 100)
     reported = form_field("status", 32)
     status = DELIVERY_STATUS.get(reported)

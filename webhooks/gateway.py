@@ -15,8 +15,13 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from flask import abort, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from flows.smstext import clean_text
+
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What the database raises when it cannot be reached (down, or a pooled connection it cut), as
+opposed to refusing what we sent: a webhook then answers 503, so the gateway retries."""
 
 
 def require_token() -> None:

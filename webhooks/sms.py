@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models import db
 from models.base import utcnow
 from services.sms_steps import Inbound, SmsSteps
-from webhooks.gateway import form_field, require_token
+from webhooks.gateway import UNREACHABLE, form_field, require_token
 from workers.outbox import nudge
 
 log = logging.getLogger(__name__)
@@ -24,8 +23,6 @@ bp = Blueprint("sms", __name__)
 bp.before_request(require_token)
 
 MAX_SMS_TEXT = 5_000
-UNREACHABLE = (OperationalError, InterfaceError)
-"""What the database raises when it cannot be reached, as opposed to refusing what we sent."""
 
 
 @bp.post("/sms/incoming")

@@ -97,3 +97,10 @@ def test_reports_no_message_ever_claims_are_forgotten_after_a_week(app, client, 
     assert kept() == [("ATXid_stranger", "success")]
     sweep(redis, hour)  # the hourly clean-up
     assert kept() == []
+
+
+def test_when_the_database_is_unreachable_a_report_is_left_to_the_gateways_retry(
+    unreachable_database,
+):
+    form = {"id": "ATXid_out_1", "status": "Success", "phoneNumber": "+22370000011"}
+    assert unreachable_database.post("/sms/delivery", data=form).status_code == 503
