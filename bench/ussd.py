@@ -1230,7 +1230,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, default=20, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=5, help="seconds before each one")
-    parser.add_argument("--quick", action="store_true", help="--duration 6 --warmup 2, no waits")
+    parser.add_argument(
+        "--quick", action="store_true", help="--duration 6 --warmup 2, no waiting or retries"
+    )
     parser.add_argument(
         "--concurrency", type=int, default=32, help="concurrent sessions for max throughput"
     )
@@ -1284,10 +1286,10 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup, args.wait_quiet, args.retries = 6, 2, 0, 0
-    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    args.servers = comma_list(args.servers)
     if unknown := [name for name in args.servers if not SERVER_NAME.fullmatch(name)]:
         parser.error(f"unknown servers: {unknown}")
-    args.apps = [a.strip() for a in args.apps.split(",") if a.strip()]
+    args.apps = comma_list(args.apps)
     apps = [Target.parse("", entry) for entry in args.apps]
     if unknown := [
         a.name
@@ -1299,6 +1301,10 @@ def parse_args() -> argparse.Namespace:
     procfile = procfile_web()
     args.app_factory = args.app_factory or procfile[procfile.index("--factory") + 1]
     return args
+
+
+def comma_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def main() -> int:
