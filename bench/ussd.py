@@ -562,7 +562,7 @@ def cpu_sample(server_pgid: int, dbname: str) -> dict:
                 elif backend[1] == dbname:
                     postgres[entry.name] = seconds
     sample.update(server=server, postgres=postgres)
-    # The load generator: wrk (a child, counted once waited for) or this process (paced runs).
+    # The load generator: wrk (a child, counted once waited for) or this process (open-loop runs).
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)
     sample["client"] = children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
