@@ -843,7 +843,13 @@ async def _open_loop(server, phones, screens, label, args, rate) -> dict:
                 status, answer, written = await asyncio.wait_for(
                     pool.post("/ussd", (base + text).encode()), 10
                 )
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, TypeError) as exc:
+            except (
+                OSError,
+                TimeoutError,
+                asyncio.IncompleteReadError,
+                TypeError,
+                ValueError,
+            ) as exc:
                 totals["socket_errors"] += 1
                 failed(step, f"{type(exc).__name__}: {exc}")
                 return
