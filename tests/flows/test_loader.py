@@ -986,7 +986,11 @@ def test_indicator_keys_fields_and_shape_are_checked():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("min", '"\u0663"'), ("max", '"\u00b2"'), ("max", '"\uff14\uff10"')],  # Arabic-Indic 3, superscript 2, fullwidth 40
+    [
+        ("min", '"\u0663"'),
+        ("max", '"\u00b2"'),
+        ("max", '"\uff14\uff10"'),
+    ],  # Arabic-Indic 3, superscript 2, fullwidth 40
 )
 def test_a_bound_in_another_scripts_digits_is_an_error_not_a_number(field, value):
     source = f"""
