@@ -10,7 +10,7 @@
 --   path, threads, offset, limit, phone_base, prefix, texts (url-encoded `text` per step),
 --   screens (expected body per step).
 --
--- Only for maximum-throughput runs (no pauses). Paced runs use ussd.py's own client: wrk has
+-- Only for maximum-throughput runs (no pauses). The open-loop runs use ussd.py's own client: wrk has
 -- no hook between closing a connection and opening the next, so a pause always holds a socket
 -- open, and gunicorn's sync workers block on such a socket (reading the next request, or up to
 -- 2 s in their graceful close waiting for the client's FIN).
