@@ -203,7 +203,10 @@ class Conversation:
 
     def _colleague_notice(self, checkin: Checkin) -> str | None:
         """One line when a colleague's session on this check-in moved in the last minutes:
-        "Ibrahim répond depuis 10:02.", so two people do not answer the same one unawares."""
+        "Ibrahim répond depuis 10:02.", so two people do not answer the same one unawares.
+        A per-worker or on-demand check-in is one person's: nobody to ask about."""
+        if checkin.worker_id is not None:
+            return None
         busy = db.session.execute(
             sa.select(Worker.name, Session.created_at)
             .join(Worker, Worker.id == Session.worker_id)
