@@ -43,7 +43,16 @@ def init_app(app: Flask, trusted_proxies: int = 0) -> None:
     """
     # They add to bp; access before security, so an anonymous visitor is sent to the login
     # page before their CSRF token is looked at.
-    from admin import access, security, views  # noqa: F401
+    from admin import (  # noqa: F401
+        access,
+        directory_pages,
+        flow_pages,
+        nav,
+        phone_page,
+        results_pages,
+        security,
+        views,
+    )
 
     if trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)

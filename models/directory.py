@@ -25,6 +25,8 @@ class Facility(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(sa.String(16))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facilities.id"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    """A closed facility is deactivated, not deleted: its check-ins and answers stay readable."""
 
     parent: Mapped[Facility | None] = relationship(remote_side=[id])
 

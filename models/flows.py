@@ -34,5 +34,9 @@ class FlowVersion(db.Model):
     source: Mapped[str] = mapped_column(sa.Text)
     """The YAML exactly as published: what `flows export` gives back."""
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(sa.String(254))
+    """The console account's email, or None when published from the command line."""
+    note: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    """Why this version exists when it is not a plain edit, e.g. a rollback to version 2."""
 
     flow: Mapped[Flow] = relationship(back_populates="versions")

@@ -13,9 +13,6 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask, url_for
@@ -26,50 +23,15 @@ from admin.access import viewers_read_only
 from models import Account, AuditEntry, db
 from tests.admin.conftest import (
     ADMIN,
-    PASSWORD,
     PEOPLE,
     REGIONAL,
     SUPERVISOR,
     csrf_token,
     new_client,
 )
+from tests.admin.rules import SCOPED, all_rules
 
-EVERYONE = frozenset(p.role for p in PEOPLE)
-ADMINS = frozenset({"admin"})
-
-SCOPED = {
-    "district_id": (
-        {"supervisor": "CSREF-KATI", "regional": "CSREF-KLK", "admin": "CSREF-SGU"},
-        {"supervisor": "CSREF-KLK", "regional": "CSREF-SGU"},
-    ),
-    "facility_id": (
-        {"supervisor": "CSCOM-MLB", "regional": "CSCOM-KLB", "admin": "CSCOM-SGU"},
-        {"supervisor": "CSCOM-KLB", "regional": "CSCOM-SGU"},
-    ),
-}
-"""For a URL naming a district or a facility: one each role may open, and one a viewer may not
-(an admin has no outside)."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    roles: frozenset[str] = EVERYONE
-    public: bool = False
-    form: Callable[[], dict[str, str]] = dict
-    """A valid POST body (without the CSRF token), for routes that take POST."""
-    post_status: int = 302
-    url_values: dict[str, str] = field(default_factory=dict)
-    """Values of the URL's other arguments."""
-
-
-RULES: dict[str, Rule] = {
-    "admin.static": Rule(public=True, url_values={"filename": "admin.css"}),
-    "admin.login": Rule(public=True, form=lambda: {"email": ADMIN.email, "password": PASSWORD}),
-    "admin.logout": Rule(),
-    "admin.index": Rule(),
-    "admin.district": Rule(),
-    "admin.audit_log": Rule(roles=ADMINS),
-}
+RULES = all_rules()
 
 
 def admin_routes(app: Flask):
@@ -77,7 +39,8 @@ def admin_routes(app: Flask):
 
 
 def url(app: Flask, rule, role: str, region: dict[str, int], inside: bool = True) -> str:
-    values = dict(RULES[rule.endpoint].url_values)
+    spec = RULES[rule.endpoint]
+    values = spec.url_values(region) if callable(spec.url_values) else dict(spec.url_values)
     for argument in rule.arguments & SCOPED.keys():
         values[argument] = region[SCOPED[argument][0 if inside else 1][role]]
     with app.test_request_context():
@@ -88,11 +51,13 @@ def scoped(rule) -> bool:
     return bool(rule.arguments & SCOPED.keys())
 
 
-def test_every_console_route_has_an_access_rule(app):
+def test_every_console_route_has_an_access_rule(app, region):
     endpoints = {rule.endpoint for rule in admin_routes(app)}
     assert endpoints == set(RULES), "each route under /admin needs a rule in RULES"
     for rule in admin_routes(app):
-        unknown = rule.arguments - SCOPED.keys() - RULES[rule.endpoint].url_values.keys()
+        spec = RULES[rule.endpoint]
+        given = spec.url_values(region) if callable(spec.url_values) else spec.url_values
+        unknown = rule.arguments - SCOPED.keys() - given.keys()
         assert not unknown, f"{rule.endpoint}: give {unknown} in SCOPED or the rule's url_values"
 
 
