@@ -44,6 +44,12 @@ class Finding:
         place = f"{self.at}: {self.where}" if self.at else self.where
         return f"{self.level}: {place} [{self.language}]: {self.message}"
 
+    @property
+    def line(self) -> int:
+        """The line of `at`, 0 when the finding has no place (a flow built in code)."""
+        number = self.at.rpartition(":")[2]
+        return int(number) if number.isdigit() else 0
+
 
 def outgoing(text: str, language: str, transliterate: Collection[str]) -> str:
     """The text as it will be sent: in GSM-7 letters for the languages configured so."""
@@ -87,6 +93,74 @@ def lint(flow: Flow, transliterate: Collection[str] = ()) -> list[Finding]:
             where = f"alert {number} (before its {{fields}} are filled)"
             findings.append(_sms(flow, where, language, text, f"alert {number}"))
     return findings
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One text people receive in one language, measured as it leaves (the console's panel)."""
+
+    where: str
+    """Named as findings name it: "question 'met'", "closing", "alert 1", "schedule invite"."""
+    line: int
+    """Where to edit it in the file (0 for a flow built in code)."""
+    written: str
+    """The text as the file gives it in this language (or in the first, its fallback)."""
+    sent: str
+    """What leaves: `written` in GSM-7 letters for a transliterated language."""
+    cost: SmsCost
+    """The text as one SMS: encoding, units, segments."""
+    screen: bool
+    """Also a USSD screen (a question, the closing); else an SMS only (alerts, invitations)."""
+
+    @property
+    def screen_limit(self) -> int:
+        """Units a USSD screen holds for this text: 182 in GSM-7, 80 with a letter outside it."""
+        return ussd_limit(self.sent)
+
+    @property
+    def screen_fit(self) -> str:
+        """ "whole" within what every phone shows, "long" past the 160 every phone shows whole
+        but within the 182 a GSM-7 screen holds, "cut" past what the screen holds."""
+        if self.cost.units > self.screen_limit:
+            return "cut"
+        return "long" if self.cost.units > USSD_SAFE_LIMIT else "whole"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Every text of a flow in one language, in file order."""
+
+    language: str
+    transliterated: bool
+    texts: tuple[Measure, ...]
+
+
+def measure(flow: Flow, transliterate: Collection[str] = ()) -> list[Panel]:
+    """Each language's USSD screens and SMS texts with their length, encoding, segments and the
+    text as sent, for an admin to read beside the file (lint's findings say what is wrong;
+    this says what every text costs, wrong or not). Alerts and invitations are measured before
+    their {fields} are filled, as lint measures them."""
+    panels = []
+    for language in flow.languages:
+        texts = [
+            (f"question '{q.key}'", question_text(flow, q, language), True) for q in flow.questions
+        ]
+        texts.append(("closing", screen_text(flow, Screen("closing"), language), True))
+        texts += [
+            (f"alert {n}", flow.text(a.text, language), False) for n, a in enumerate(flow.alerts, 1)
+        ]
+        for name in ("invite", "remind"):
+            written = flow.text(getattr(flow.schedule, name), language) if flow.schedule else ""
+            if written:
+                texts.append((f"schedule {name}", written, False))
+        measured = []
+        for where, written, screen in texts:
+            place = "title" if where == "closing" and not flow.closing else where
+            sent = outgoing(written, language, transliterate)
+            line = flow.places.lines.get(f"{place} [{language}]") or flow.places.lines.get(place, 0)
+            measured.append(Measure(where, line, written, sent, sms_cost(sent), screen))
+        panels.append(Panel(language, language in transliterate, tuple(measured)))
+    return panels
 
 
 def _finding(

@@ -6,7 +6,7 @@ from textwrap import dedent
 import pytest
 
 from flows.definition import Flow
-from flows.lint import Finding, avoided, lint
+from flows.lint import Finding, avoided, lint, measure
 from flows.loader import load_flow
 from flows.messages import MESSAGES
 
@@ -437,3 +437,93 @@ def test_a_flow_built_in_code_has_findings_without_a_place():
     assert str(warnings(lint(built))[0]) == (
         "warning: title [fr]: no title: menus, invitations and alerts name the flow with nothing"
     )
+
+
+def test_a_finding_gives_its_line_for_a_page_to_mark_and_none_without_a_place():
+    findings = lint(block(bm="ɛ" + "y" * 80))
+    built = Flow("f", {}, ("fr",), block().questions)
+
+    assert [f.line for f in warnings(findings)] == [9]
+    assert {f.line for f in lint(built)} == {0}
+
+
+# --- the console's panel: every text's cost per language ----------------------------------------
+
+
+def panel(flow: Flow, language: str, transliterate: tuple[str, ...] = ()) -> dict[str, object]:
+    """The measures of `language`, by where: (line, sent, encoding, units, segments, fit)."""
+    (found,) = [p for p in measure(flow, transliterate) if p.language == language]
+    return {
+        m.where: (
+            m.line,
+            m.sent,
+            m.cost.encoding,
+            m.cost.units,
+            m.cost.segments,
+            m.screen_fit if m.screen else None,
+        )
+        for m in found.texts
+    }
+
+
+def test_the_panel_lists_each_screen_and_sms_of_a_language_in_file_order_at_its_line():
+    flow = block(alert="ê" * 71)
+
+    assert panel(flow, "fr") == {
+        "question 'met'": (8, "Réunion ?\n1 Oui", "GSM-7", 15, 1, "whole"),
+        "closing": (13, "Merci.", "GSM-7", 6, 1, "whole"),
+        "alert 1": (17, "{facility}: " + "ê" * 71, "UCS-2", 83, 2, None),
+    }
+
+
+def test_the_panel_shows_a_transliterated_language_as_it_is_sent():
+    flow = block()
+
+    assert panel(flow, "bm")["question 'met'"] == (
+        9,
+        "Ɲɔgɔnye kɛra wa?\n1 Oui",
+        "UCS-2",
+        22,
+        1,
+        "whole",
+    )
+    assert panel(flow, "bm", ("bm",))["question 'met'"] == (
+        9,
+        "Nyògònye kèra wa?\n1 Oui",
+        "GSM-7",
+        23,
+        1,
+        "whole",
+    )
+    (bambara,) = [p for p in measure(flow, ("bm",)) if p.language == "bm"]
+    assert bambara.transliterated
+    assert bambara.texts[0].written == "Ɲɔgɔnye kɛra wa?\n1 Oui"
+
+
+def test_the_panel_says_whether_a_screen_shows_whole_is_long_or_is_cut():
+    assert panel(block(fr="x" * 150), "fr")["question 'met'"][5] == "whole"  # 156 units
+    assert panel(block(fr="x" * 170), "fr")["question 'met'"][5] == "long"  # 176 of 182
+    assert panel(block(fr="x" * 180), "fr")["question 'met'"][5] == "cut"  # 186
+    assert panel(block(fr="ê" * 75), "fr")["question 'met'"][5] == "cut"  # 81 of 80, UCS-2
+
+
+def test_the_panel_measures_the_invitation_and_the_reminder_when_the_flow_writes_them():
+    flow = bilingual()
+
+    assert panel(flow, "bm", ("bm",))["schedule invite"] == (
+        17,
+        "{flow} dayèlèla",
+        "GSM-7",
+        17,
+        1,
+        None,
+    )
+    assert "schedule remind" not in panel(flow, "bm")
+    assert "schedule invite" not in panel(block(), "fr")
+
+
+def test_without_a_closing_the_panel_measures_the_title_at_its_line():
+    title = 'title: {fr: "Suivi", bm: "Kɔlɔsili"}'
+    flow = block(title, drop=("closing:", 'fr: "Merci."', 'bm: ""'), closing="")
+
+    assert panel(flow, "bm")["closing"][:2] == (1, "Kɔlɔsili")
