@@ -89,18 +89,11 @@ class Digest:
         """Each CSCom's run-chart signals reaching this period, per indicator of the flow."""
         if not self.flow.indicators:
             return []
-        periods = connection.scalars(
-            sa.select(Checkin.period)
-            .where(Checkin.flow_id == self.flow_id, Checkin.period <= self.period)
-            .distinct()
-            .order_by(Checkin.period.desc())
-            .limit(HISTORY)
-        ).all()
-        keys = sorted({k for i in self.flow.indicators for k in (i.numerator, i.denominator) if k})
-        rows = [
-            Row(code, period, answers)
-            for (code, period, _), answers in self._numbers(connection, periods, keys).items()
-        ]
+        periods = history_periods(connection, self.flow_id, self.period)
+        # Only the CSComs that completed this period: one without a point this period has no
+        # signal to report (indicators.signals_in).
+        reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
+        rows = indicator_rows(connection, self.flow_id, self.flow, periods, reporting)
         found = []
         for indicator in self.flow.indicators:
             found += week_signals(indicator, points(indicator, rows), self.period)
@@ -127,48 +120,8 @@ class Digest:
             grouped[(code, version_id, checkin_id)][key] = number if number is not None else text
         return grouped
 
-    def _numbers(self, connection, periods, keys: list[str]) -> dict:
-        """The answers to `keys` of completed check-ins of `periods`, by (CSCom code, period,
-        check-in): several check-ins of one CSCom and period (`per: worker`) add up as points.
-
-        Only the CSComs that completed this period: one without a point this period has no
-        signal to report (indicators.signals_in). One row per check-in, its answers side by
-        side (a join per key on its one reference answer): a national history is then half the
-        rows to fetch and group.
-        """
-        query = sa.select(Facility.code, Checkin.period, Checkin.id).join(
-            Facility, Facility.id == Checkin.facility_id
-        )
-        for key in keys:
-            answer = aliased(Answer)
-            query = query.outerjoin(
-                answer,
-                sa.and_(
-                    answer.checkin_id == Checkin.id,
-                    answer.question_key == key,
-                    answer.reference.is_(True),
-                ),
-            ).add_columns(answer.value_number, answer.value_text)
-        reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
-        query = query.where(self._completed(periods), Checkin.facility_id.in_(reporting))
-        columns = [(key, 3 + 2 * index) for index, key in enumerate(keys)]
-        grouped: dict = defaultdict(dict)
-        for row in connection.execute(query).all():
-            answers = grouped[(row[0], row[1], row[2])]
-            for key, at in columns:
-                number, text = row[at], row[at + 1]
-                if number is not None:
-                    answers[key] = number
-                elif text is not None:
-                    answers[key] = text
-        return grouped
-
     def _completed(self, periods) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            Checkin.flow_id == self.flow_id,
-            Checkin.status == "completed",
-            Checkin.period.in_(periods),
-        )
+        return _completed(self.flow_id, periods)
 
     def _row(self, person, text: str) -> dict:
         return message_row(
@@ -181,6 +134,67 @@ class Digest:
             worker_id=person.id,
             dedupe_key=f"digest:{self.flow_id}:{self.period}:{person.id}",
         )
+
+
+def history_periods(connection: sa.Connection, flow_id: int, until: str | None) -> list[str]:
+    """The periods a run chart reaching `until` looks back on (all when None), newest first:
+    the latest HISTORY periods the flow has check-ins for. The digest and the console's facility
+    page read the same ones, so a chart shows the signals the digest named."""
+    query = sa.select(Checkin.period).where(Checkin.flow_id == flow_id)
+    if until is not None:
+        query = query.where(Checkin.period <= until)
+    return connection.scalars(query.distinct().order_by(Checkin.period.desc()).limit(HISTORY)).all()
+
+
+def indicator_rows(
+    connection: sa.Connection,
+    flow_id: int,
+    flow: FlowDefinition,
+    periods: list[str],
+    facilities: sa.Select,
+) -> list[Row]:
+    """The answers `flow`'s indicators read, of completed check-ins of `periods` at
+    `facilities` (a SELECT of facility ids): one Row per check-in (CSCom code, period), so
+    several check-ins of one CSCom and period (`per: worker`) add up as points.
+
+    One row per check-in, its answers side by side (a join per key on its one reference
+    answer): a national history is then half the rows to fetch and group.
+    """
+    keys = sorted({k for i in flow.indicators for k in (i.numerator, i.denominator) if k})
+    query = sa.select(Facility.code, Checkin.period, Checkin.id).join(
+        Facility, Facility.id == Checkin.facility_id
+    )
+    for key in keys:
+        answer = aliased(Answer)
+        query = query.outerjoin(
+            answer,
+            sa.and_(
+                answer.checkin_id == Checkin.id,
+                answer.question_key == key,
+                answer.reference.is_(True),
+            ),
+        ).add_columns(answer.value_number, answer.value_text)
+    query = query.where(_completed(flow_id, periods), Checkin.facility_id.in_(facilities))
+    columns = [(key, 3 + 2 * index) for index, key in enumerate(keys)]
+    rows = []
+    for row in connection.execute(query).all():
+        answers: dict[str, object] = {}
+        for key, at in columns:
+            number, text = row[at], row[at + 1]
+            if number is not None:
+                answers[key] = number
+            elif text is not None:
+                answers[key] = text
+        rows.append(Row(row[0], row[1], answers))
+    return rows
+
+
+def _completed(flow_id: int, periods) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Checkin.flow_id == flow_id,
+        Checkin.status == "completed",
+        Checkin.period.in_(periods),
+    )
 
 
 @dataclass(frozen=True)
