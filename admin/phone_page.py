@@ -1,1 +1,164 @@
-"""(being written this session)"""
+"""A phone in the page: an admin picks a worker and walks their USSD session or SMS
+conversation through the webhooks' own step services (services/trial.py), every screen shown
+with its length, and what would have been sent shown instead of sent.
+
+Starting a trial is the change the audit log records (who tried which channel as whom); the
+steps after it change nothing, since each is replayed in a transaction that is rolled back, so
+they write no audit row. What was typed travels in the page's form, as the gateway resends a
+USSD session's whole input, and the trial itself (whom, which channel) in the signed session, so
+a step cannot be played as someone the admin did not start a trial for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from admin import audit, bp
+from admin.access import admin_only
+from flows.definition import Flow as FlowDefinition
+from flows.definition import Question
+from models import Answer, Checkin, Facility, Worker, db
+from services.flow_store import definition
+from services.trial import CHANNELS, MAX_INPUT, MAX_INPUTS, TrialError, play
+
+PICK_LIMIT = 20
+"""Workers listed per search: enough to find one, light on a phone."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    question: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a trial's submitted check-in holds, as the admin reads it."""
+
+    flow_title: str
+    period: str
+    answers: tuple[Answered, ...]
+
+
+@bp.route("/phone")
+@admin_only
+def phone() -> str:
+    """Pick a worker: the first matches of `?q=` (name, phone or facility code/name)."""
+    query = (request.args.get("q") or "").strip()[:80]
+    return render_template("admin/phone/pick.html", q=query, workers=_workers(query))
+
+
+@bp.route("/phone", methods=["POST"])
+@admin_only
+def phone_start() -> Response:
+    worker = db.session.get(Worker, request.form.get("worker_id", type=int) or 0)
+    channel = request.form.get("channel")
+    if worker is None or not worker.active or channel not in CHANNELS:
+        flash(_("Choisissez une personne active et un canal (USSD ou SMS)."))
+        return redirect(url_for("admin.phone"))
+    session["trial"] = {"id": uuid.uuid4().hex, "worker_id": worker.id, "channel": channel}
+    audit.record(
+        "trial.start",
+        f"worker:{worker.id}",
+        None,
+        {"channel": channel, "worker": worker.name, "facility": worker.facility.code},
+    )
+    db.session.commit()
+    return redirect(url_for("admin.phone_try"))
+
+
+@bp.route("/phone/try", methods=["GET", "POST"])
+@admin_only
+def phone_try() -> str | Response | tuple[str, int]:
+    """The trial's screens after what was typed so far (POST adds `entry` to `sent`)."""
+    started = session.get("trial")
+    worker = db.session.get(Worker, started["worker_id"]) if started else None
+    if worker is None:
+        flash(_("Choisissez d'abord la personne à essayer."))
+        return redirect(url_for("admin.phone"))
+    sent = request.form.getlist("sent") if request.method == "POST" else []
+    error = None
+    if request.method == "POST" and "entry" in request.form:
+        entry = request.form["entry"].strip()
+        if not entry:
+            error = _("Tapez une réponse avant d'envoyer.")
+        elif len(entry) > MAX_INPUT:
+            error = _("Une réponse compte au plus %(n)d caractères.", n=MAX_INPUT)
+        elif len(sent) >= MAX_INPUTS:
+            error = _("Plus de %(n)d saisies : recommencez l'essai.", n=MAX_INPUTS)
+        else:
+            sent.append(entry)
+    name, facility, language = worker.name, worker.facility.name, worker.language
+    try:
+        trial = play(_settings(), worker.id, started["channel"], sent, preview=_result)
+    except TrialError:  # the form was altered, or the worker deactivated meanwhile
+        flash(_("Cet essai ne peut pas continuer : choisissez à nouveau la personne."))
+        return redirect(url_for("admin.phone"))
+    return render_template(
+        "admin/phone/try.html",
+        trial=trial,
+        sent=sent,
+        error=error,
+        who={"name": name, "facility": facility, "language": language},
+    ), (200 if error is None else 422)
+
+
+def _workers(query: str) -> list[tuple[Worker, Facility]]:
+    statement = (
+        sa.select(Worker, Facility)
+        .join(Facility, Facility.id == Worker.facility_id)
+        .where(Worker.active)
+        .order_by(Facility.code, Worker.name)
+        .limit(PICK_LIMIT)
+    )
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(Worker.name).like(like),
+                Worker.phone.like(f"%{query}%"),
+                sa.func.lower(Facility.code).like(like),
+                sa.func.lower(Facility.name).like(like),
+            )
+        )
+    return [(worker, facility) for worker, facility in db.session.execute(statement)]
+
+
+def _result(checkin_id: int | None) -> Result | None:
+    """The trial's submitted answers, read inside the trial (they are rolled back after)."""
+    if checkin_id is None:
+        return None
+    checkin = db.session.get(Checkin, checkin_id)
+    flow = definition(checkin.flow_version_id)
+    answers = db.session.scalars(
+        sa.select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
+    )
+    by_key = {answer.question_key: answer for answer in answers}
+    return Result(
+        flow.text(flow.title, "fr"),
+        checkin.period,
+        tuple(
+            Answered(flow.prompt(question, "fr"), _shown(flow, question, by_key[question.key]))
+            for question in flow.questions
+            if question.key in by_key
+        ),
+    )
+
+
+def _shown(flow: FlowDefinition, question: Question, answer: Answer) -> str:
+    """The answer as the worker chose it: a choice's label rather than its stored value."""
+    if answer.value is None:
+        return "—"
+    labels = {choice.value: choice.label for choice in question.choices}
+    value = str(answer.value)
+    return flow.text(labels[value], "fr") if value in labels else value
+
+
+def _settings():
+    return current_app.config["SETTINGS"]

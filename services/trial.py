@@ -45,7 +45,7 @@ Preview = TypeVar("Preview")
 
 
 class TrialError(ValueError):
-    """Why a trial cannot be played as asked, in words for the admin."""
+    """A trial that cannot be played: the console checks for these first and words them."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,9 @@ class Trial(Generic[Preview]):
 def check_inputs(inputs: Sequence[str]) -> list[str]:
     """The inputs, bounded: a clear refusal rather than a long replay."""
     if len(inputs) > MAX_INPUTS:
-        raise TrialError(f"plus de {MAX_INPUTS} saisies : recommencez l'essai")
+        raise TrialError(f"more than {MAX_INPUTS} inputs")
     if any(len(entry) > MAX_INPUT for entry in inputs):
-        raise TrialError(f"une saisie dépasse {MAX_INPUT} caractères")
+        raise TrialError(f"an input longer than {MAX_INPUT} characters")
     return list(inputs)
 
 
@@ -115,7 +115,7 @@ def play(
     with rolled_back():
         worker = db.session.get(Worker, worker_id)
         if worker is None or not worker.active:
-            raise TrialError("cette personne n'existe pas ou est désactivée")
+            raise TrialError(f"no active worker {worker_id}")
         first_message, first_session = _last_id(OutboundMessage), _last_id(Session)
         if channel == "ussd":
             screens = _play_ussd(settings, worker.phone, inputs)

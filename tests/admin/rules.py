@@ -40,7 +40,12 @@ class Rule:
     form: Callable[[], dict[str, object]] = dict
     """A valid POST body (without the CSRF token), for routes that take POST; called after the
     `region` fixture has seeded the database, so it may read ids."""
+    get_status: int = 200
+    """What a permitted GET answers (a page needing earlier steps may redirect)."""
     post_status: int = 302
+    audit_rows: int = 1
+    """Audit rows a valid POST writes: one for every change; none for a POST that changes
+    nothing (its own tests prove that it stores nothing)."""
     url_values: UrlValues = field(default_factory=dict)
     """Values of the URL's arguments other than SCOPED ones: a dict, or a function of the
     `region` fixture's facility ids by code (called once the database is seeded)."""
