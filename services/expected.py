@@ -38,9 +38,14 @@ def asked(schedule: Schedule, worker=Worker) -> sa.ColumnElement[bool]:
 
 
 def expected_cscoms(schedule: Schedule) -> sa.Select:
-    """SELECT of the ids of the CSComs expected to report (one asked worker or more)."""
+    """SELECT of the ids of the CSComs expected to report: active, with one asked worker or more.
+
+    A deactivated CSCom (closed, merged) is expected no more: no check-in is opened for it,
+    and it leaves the counts of reports expected."""
     has_asked = sa.select(Worker.id).where(Worker.facility_id == Facility.id, asked(schedule))
-    return sa.select(Facility.id).where(Facility.kind == "cscom", has_asked.exists())
+    return sa.select(Facility.id).where(
+        Facility.kind == "cscom", Facility.active.is_(True), has_asked.exists()
+    )
 
 
 def statuses(

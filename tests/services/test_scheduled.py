@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from models import OutboundMessage, Worker, db
+from models import Checkin, Facility, OutboundMessage, Worker, db
 from services import flow_store
 from services.demo import seed_demo
 from services.tick import tick as clock_tick
@@ -171,3 +171,16 @@ def test_an_idle_minute_costs_at_most_five_statements(app, district):
         sa.event.remove(db.engine, "before_cursor_execute", listen)
     work = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
     assert len(work) <= 5, work
+
+
+def test_a_deactivated_cscom_is_expected_no_more(app, district):
+    """Closed by an admin (the console deactivates, never deletes): no check-in, no invitation."""
+    db.session.execute(sa.update(Facility).where(Facility.code == "CSCOM-SNB").values(active=False))
+    db.session.commit()
+    before = last_id()
+    tick(app, "2026-11-30T08:00")
+    assert written_since(before)["invitation"] == ALL_ASKED - {MARIAM}
+    opened = db.session.scalars(
+        sa.select(Facility.code).join(Checkin, Checkin.facility_id == Facility.id)
+    ).all()
+    assert "CSCOM-SNB" not in opened and "CSCOM-MLB" in opened
