@@ -1,23 +1,37 @@
-"""Importing facilities and workers from CSV (services.directory), on SQLite and PostgreSQL.
+"""The directory (services.directory), on SQLite and PostgreSQL: CSV imports, one-record edits,
+(de)activation, and the lists the console searches.
 
 Rows are checked one by one: the valid ones are kept, each bad one is reported by its line in
 the file (the header is line 1) with the reason, and importing again updates instead of
-duplicating.
+duplicating. A form's values go through the same checks. Nothing active stays in, or is put
+in, an inactive facility.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import sqlalchemy as sa
 
 from models import Facility, Worker, db
+from models.directory import FACILITY_KINDS, ROLES
+from services import directory
 from services.demo import seed_demo
 from services.directory import (
     CsvFormatError,
     ImportReport,
+    Problem,
     decode_csv,
+    facilities_in_scope,
     import_facilities,
     import_workers,
+    list_facilities,
+    list_workers,
+    save_facility,
+    save_worker,
+    set_facility_active,
+    set_worker_active,
 )
 
 DISTRICT = """\
@@ -508,3 +522,406 @@ def test_control_characters_in_a_spreadsheet_cell_are_dropped_not_fatal(app):
     assert report.errors == []
     names = db.session.scalars(sa.select(Worker.name).where(Worker.phone == "+22370000099"))
     assert list(names) == ["Awa Keita"]
+
+
+# -- reasons as data, for the console ---------------------------------------------------------------
+
+
+def test_each_refused_line_carries_its_problems_as_keys_and_values(district):
+    report = import_workers(STAFF + "Oumar,12,CSCOM-NOWHERE,doctor,fr\n")
+
+    [(line, problems)] = report.details
+    assert line == 5
+    assert [(p.key, p.column) for p in problems] == [
+        ("invalid_phone", "phone"),
+        ("unknown_facility", "facility_code"),
+        ("unknown_role", "role"),
+    ]
+    assert problems[2].params == {"value": "doctor", "expected": ROLES}
+    assert report.errors == [(5, "; ".join(str(p) for p in problems))]
+
+
+def test_a_file_level_problem_is_line_1_with_its_key(app):
+    report = import_facilities("code,name\n")
+
+    [(line, (problem,))] = report.details
+    assert (line, problem.key) == (1, "missing_columns")
+    assert problem.params["missing"] == "kind, parent_code"
+
+
+def test_a_problem_survives_a_trip_through_json(app):
+    problem = Problem("unknown_kind", "kind", {"value": "x", "expected": FACILITY_KINDS})
+
+    assert Problem.from_json(json.loads(json.dumps(problem.to_json()))) == problem
+    assert str(problem) == "unknown kind 'x' (expected region, csref or cscom)"
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+
+def test_an_import_reports_its_progress_in_rows_until_every_row_is_done(district, monkeypatch):
+    monkeypatch.setattr(directory, "PROGRESS_EVERY", 2)
+    calls: list[tuple[int, int]] = []
+    rows = "".join(f"Agent {n},7600{n:04d},CSCOM-MLB,nurse,fr\n" for n in range(5))
+
+    report = import_workers(STAFF + rows + "Bad,12,CSCOM-MLB,nurse,fr\n", progress=_append(calls))
+
+    assert report.rows == 9 and report.created == 8 and report.refused == 1
+    assert calls[0] == (1, 9)  # the refused row is done once the rows are checked
+    assert calls[-1] == (9, 9)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(calls) >= 4
+
+
+def test_a_facilities_import_reports_progress_too(app):
+    calls: list[tuple[int, int]] = []
+
+    import_facilities(DISTRICT, progress=_append(calls))
+
+    assert calls[0] == (0, 4) and calls[-1] == (4, 4)
+
+
+def test_a_file_that_cannot_be_read_reports_no_progress(app):
+    calls: list[tuple[int, int]] = []
+
+    import_facilities("", progress=_append(calls))
+
+    assert calls == []
+
+
+def _append(calls: list[tuple[int, int]]):
+    return lambda done, total: calls.append((done, total))
+
+
+# -- inactive facilities --------------------------------------------------------------------------
+
+
+def deactivate(code: str) -> None:
+    db.session.execute(sa.update(Facility).where(Facility.code == code).values(active=False))
+    db.session.commit()
+
+
+def test_an_import_refuses_an_active_worker_in_an_inactive_facility(district):
+    deactivate("CSCOM-SNB")
+
+    report = import_workers(
+        "name,phone,facility_code,role,language\nAwa,70000099,CSCOM-SNB,nurse,fr\n"
+    )
+
+    assert report.errors == [(2, "facility 'CSCOM-SNB' is deactivated")]
+
+
+def test_an_inactive_worker_may_be_moved_to_an_inactive_facility(district):
+    import_workers(STAFF)
+    db.session.execute(sa.update(Worker).where(Worker.phone == "+22376123456").values(active=False))
+    deactivate("CSCOM-SNB")
+
+    report = import_workers(
+        "name,phone,facility_code,role,language\nFatoumata,76123456,CSCOM-SNB,nurse,fr\n"
+    )
+
+    assert report == ImportReport(created=0, updated=1, errors=[])
+
+
+def test_an_import_refuses_a_new_facility_under_an_inactive_one(district):
+    deactivate("CSCOM-MLB")
+    deactivate("CSCOM-SNB")
+    deactivate("CSREF-KATI")
+
+    report = import_facilities(
+        "code,name,kind,parent_code\n"
+        "CSCOM-KTD,CSCom Kati Dar Salam,cscom,CSREF-KATI\n"
+        "CSCOM-MLB,CSCom de Malibougou,cscom,CSREF-KATI\n"
+    )
+
+    assert report.errors == [(2, "parent 'CSREF-KATI' is deactivated")]
+    assert report.updated == 1  # an inactive CSCom may stay under its inactive CSRef
+    assert facilities()["CSCOM-MLB"][0] == "CSCom de Malibougou"
+
+
+# -- one facility at a time ---------------------------------------------------------------------
+
+
+def facility(code: str) -> Facility:
+    return db.session.scalar(sa.select(Facility).where(Facility.code == code))
+
+
+def test_save_facility_creates_one_with_the_import_rules(district):
+    saved, problems = save_facility(
+        {"code": " CSCOM-KTD ", "name": "CSCom Kati\x00 Dar Salam", "kind": "CSCOM",
+         "parent_code": "CSREF-KATI"}
+    )  # fmt: skip
+
+    assert problems == []
+    assert (saved.code, saved.name, saved.kind, saved.parent.code, saved.active) == (
+        "CSCOM-KTD",
+        "CSCom Kati Dar Salam",
+        "cscom",
+        "CSREF-KATI",
+        True,
+    )
+
+
+def test_save_facility_reports_every_problem_of_the_form_at_once(district):
+    saved, problems = save_facility(
+        {"code": "CSCOM-MLB", "name": "", "kind": "cscom", "parent_code": "REG-KKR"}
+    )
+
+    assert saved is None
+    assert [(p.key, p.column) for p in problems] == [
+        ("empty", "name"),
+        ("code_taken", "code"),
+        ("wrong_parent", "parent_code"),
+    ]
+    assert str(problems[1]) == "code 'CSCOM-MLB' is already CSCom Malibougou's"
+
+
+def test_save_facility_updates_one_and_may_change_its_code(district):
+    malibougou = facility("CSCOM-MLB")
+
+    saved, problems = save_facility(
+        {"code": "CSCOM-MALI", "name": "Malibougou", "kind": "cscom", "parent_code": "CSREF-KATI"},
+        malibougou,
+    )
+
+    assert problems == [] and saved is malibougou
+    assert facilities()["CSCOM-MALI"] == ("Malibougou", "cscom", "CSREF-KATI")
+    assert "CSCOM-MLB" not in facilities()
+
+
+def test_save_facility_keeps_its_own_code_and_checks_a_change_of_level(district):
+    kati = facility("CSREF-KATI")
+
+    saved, problems = save_facility(
+        {"code": "CSREF-KATI", "name": "Kati", "kind": "region", "parent_code": ""}, kati
+    )
+
+    assert saved is None
+    assert [p.key for p in problems] == ["kind_change"]
+
+
+def test_an_active_facility_cannot_be_put_under_an_inactive_one(district):
+    import_facilities("code,name,kind,parent_code\nCSREF-FANA,CSRef de Fana,csref,REG-KKR\n")
+    deactivate("CSREF-FANA")
+
+    _, problems = save_facility(
+        {"code": "CSCOM-SNB", "name": "S", "kind": "cscom", "parent_code": "CSREF-FANA"},
+        facility("CSCOM-SNB"),
+    )
+
+    assert [str(p) for p in problems] == ["parent 'CSREF-FANA' is deactivated"]
+
+
+def test_deactivating_a_facility_deactivates_its_active_workers(district):
+    import_workers(STAFF)
+    snb = facility("CSCOM-MLB")
+
+    workers_off, problems = set_facility_active(snb, False)
+
+    assert problems == []
+    assert sorted(w.phone for w in workers_off) == ["+22366123457", "+22376123456"]
+    assert not snb.active
+    assert not any(w.active for w in db.session.scalars(sa.select(Worker).where(
+        Worker.facility_id == snb.id)))  # fmt: skip
+
+
+def test_reactivating_a_facility_leaves_its_workers_inactive(district):
+    import_workers(STAFF)
+    mlb = facility("CSCOM-MLB")
+    set_facility_active(mlb, False)
+
+    assert set_facility_active(mlb, True) == ([], [])
+
+    assert mlb.active
+    assert [w.active for w in db.session.scalars(sa.select(Worker).where(
+        Worker.facility_id == mlb.id))] == [False, False]  # fmt: skip
+
+
+def test_a_facility_with_active_ones_under_it_cannot_be_deactivated(district):
+    kati = facility("CSREF-KATI")
+
+    _, problems = set_facility_active(kati, False)
+
+    assert [str(p) for p in problems] == [
+        "'CSREF-KATI' has 2 active facilities under it: deactivate them first"
+    ]
+    assert kati.active
+
+
+def test_a_facility_under_an_inactive_one_cannot_be_reactivated(district):
+    for code in ("CSCOM-MLB", "CSCOM-SNB", "CSREF-KATI"):
+        assert set_facility_active(facility(code), False)[1] == []
+
+    _, problems = set_facility_active(facility("CSCOM-MLB"), True)
+
+    assert [str(p) for p in problems] == ["parent 'CSREF-KATI' is deactivated"]
+
+
+def test_setting_the_state_a_facility_already_has_changes_nothing(district):
+    assert set_facility_active(facility("CSCOM-MLB"), True) == ([], [])
+
+
+# -- one worker at a time -------------------------------------------------------------------------
+
+
+WORKER_FORM = {
+    "name": "Oumar Dembélé",
+    "phone": "70 00 00 22",
+    "facility_code": "CSCOM-MLB",
+    "role": "dtc",
+    "language": "bm",
+}
+
+
+def test_save_worker_creates_one_with_a_normalised_phone(district):
+    saved, problems = save_worker(WORKER_FORM)
+
+    assert problems == []
+    assert workers()["+22370000022"] == ("Oumar Dembélé", "CSCOM-MLB", "dtc", "bm")
+    assert saved.active and not saved.opted_out
+
+
+def test_save_worker_refuses_another_workers_phone_and_names_them(district):
+    import_workers(STAFF)
+
+    saved, problems = save_worker({**WORKER_FORM, "phone": "0022376123456"})
+
+    assert saved is None
+    assert [str(p) for p in problems] == [
+        "phone +22376123456 is already Fatoumata Diarra's (CSCOM-MLB)"
+    ]
+
+
+def test_save_worker_updates_one_and_keeps_its_language_when_none_is_given(district):
+    import_workers(STAFF)
+    moussa = db.session.scalar(sa.select(Worker).where(Worker.phone == "+22366123457"))
+
+    saved, problems = save_worker(
+        {**WORKER_FORM, "name": "Moussa C.", "phone": "66 12 34 57", "language": ""}, moussa
+    )
+
+    assert problems == [] and saved is moussa
+    assert workers()["+22366123457"] == ("Moussa C.", "CSCOM-MLB", "dtc", "bm")
+
+
+def test_save_worker_reports_each_field_it_refuses(district):
+    deactivate("CSCOM-SNB")
+
+    _, problems = save_worker(
+        {"name": "", "phone": "12", "facility_code": "CSCOM-SNB", "role": "chef", "language": "en"}
+    )
+
+    assert [(p.key, p.column) for p in problems] == [
+        ("empty", "name"),
+        ("invalid_phone", "phone"),
+        ("inactive_facility", "facility_code"),
+        ("unknown_role", "role"),
+        ("unknown_language", "language"),
+    ]
+
+
+def test_a_worker_is_not_reactivated_in_an_inactive_facility(district):
+    saved, _ = save_worker(WORKER_FORM)
+    set_facility_active(saved.facility, False)
+
+    assert [str(p) for p in set_worker_active(saved, True)] == [
+        "facility 'CSCOM-MLB' is deactivated"
+    ]
+    assert not saved.active
+    set_facility_active(saved.facility, True)
+    assert set_worker_active(saved, True) == [] and saved.active
+
+
+# -- lists and search ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(app) -> dict[str, int]:
+    from tests.supervision.districts import seed_districts
+
+    seed_districts()
+    return ids()
+
+
+def codes(page) -> list[str]:
+    return [line.facility.code for line in page.items]
+
+
+def test_a_supervisor_sees_their_csref_and_its_cscoms(seeded):
+    visible = facilities_in_scope("supervisor", seeded["CSREF-KATI"])
+
+    assert codes(list_facilities(visible)) == ["CSREF-KATI", "CSCOM-KTD", "CSCOM-MLB", "CSCOM-SNB"]
+
+
+def test_a_regional_viewer_sees_their_region_down_to_the_cscoms(seeded):
+    visible = facilities_in_scope("regional", seeded["REG-KKR"])
+
+    assert codes(list_facilities(visible)) == [
+        "REG-KKR", "CSREF-KATI", "CSREF-KLK", "CSCOM-KLB", "CSCOM-KTD", "CSCOM-MLB", "CSCOM-SNB",
+    ]  # fmt: skip
+
+
+def test_an_admin_sees_every_facility_and_a_viewer_without_one_none(seeded):
+    assert list_facilities(facilities_in_scope("admin", None)).total == len(seeded)
+    assert list_facilities(facilities_in_scope("supervisor", None)).total == 0
+
+
+def test_facilities_are_found_by_code_or_name_and_counted_with_their_active_workers(seeded):
+    everyone = facilities_in_scope("admin", None)
+
+    found = list_facilities(everyone, "malibou")
+    assert codes(found) == ["CSCOM-MLB"] and found.items[0].workers == 3
+    assert codes(list_facilities(everyone, "csref-k")) == ["CSREF-KATI", "CSREF-KLK"]
+    assert codes(list_facilities(everyone, "%")) == []  # no wildcard
+
+
+def test_the_status_filter_shows_active_inactive_or_all(seeded):
+    everyone = facilities_in_scope("admin", None)
+    deactivate("CSCOM-SGU")
+
+    assert "CSCOM-SGU" not in codes(list_facilities(everyone))
+    assert codes(list_facilities(everyone, status="inactive")) == ["CSCOM-SGU"]
+    assert "CSCOM-SGU" in codes(list_facilities(everyone, status="all"))
+
+
+def test_lists_are_paged(seeded, monkeypatch):
+    monkeypatch.setattr(directory, "PAGE_SIZE", 4)
+    everyone = facilities_in_scope("admin", None)
+
+    first, last = list_facilities(everyone), list_facilities(everyone, page=3)
+
+    assert (first.total, first.pages, first.previous, first.next) == (10, 3, None, 2)
+    assert len(last.items) == 2 and (last.previous, last.next) == (2, None)
+    assert list_facilities(everyone, page=9).items == []
+
+
+def names(page) -> list[str]:
+    return [worker.name for worker in page.items]
+
+
+def test_workers_are_found_by_name_or_phone_however_it_is_written(seeded):
+    everyone = facilities_in_scope("admin", None)
+
+    assert names(list_workers(everyone, "coulibaly")) == ["Assitan Coulibaly", "Moussa Coulibaly"]
+    assert names(list_workers(everyone, "70 00 00 12")) == ["Moussa Coulibaly"]
+    assert names(list_workers(everyone, "0022370000012")) == ["Moussa Coulibaly"]
+    assert names(list_workers(everyone, "+223 70000051")) == ["Fanta Camara"]
+
+
+def test_a_supervisor_finds_only_the_people_of_their_district(seeded):
+    kati = facilities_in_scope("supervisor", seeded["CSREF-KATI"])
+
+    found = names(list_workers(kati))
+    assert "Dr Awa Traoré" in found and "Fatoumata Diarra" in found
+    assert "Assitan Coulibaly" not in found and "Fanta Camara" not in found
+    assert names(list_workers(kati, "Assitan")) == []
+
+
+def test_workers_may_be_listed_for_one_facility_and_by_status(seeded):
+    everyone = facilities_in_scope("admin", None)
+    db.session.execute(sa.update(Worker).where(Worker.phone == "+22370000012").values(active=False))
+
+    mlb = list_workers(everyone, facility_id=seeded["CSCOM-MLB"])
+    assert names(mlb) == ["Fatoumata Diarra", "Kadiatou Keita"]
+    assert names(list_workers(everyone, status="inactive")) == ["Moussa Coulibaly"]
+    assert len(list_workers(everyone, status="all", facility_id=seeded["CSCOM-MLB"]).items) == 3
