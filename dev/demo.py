@@ -38,7 +38,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE = 10.0
 """Seconds the processes get to stop after SIGTERM before SIGKILL (the RQ worker finishes its job)."""
 RESEND = 2.0
-SETUP = (("db", "upgrade"), ("seed-demo",))
+SETUP = (("db", "upgrade"), ("seed-demo", "--history", "16"))
 DEMO_ACCOUNTS = (
     ("admin@demo.ml",),
     ("kati@demo.ml", "--role", "supervisor", "--facility", "CSREF-KATI"),

@@ -29,6 +29,14 @@ def current_period(schedule: Schedule, now: datetime) -> Period:
     return Period(_label(schedule, opens), opens, _next_opening(schedule, opens))
 
 
+def recent_periods(schedule: Schedule, now: datetime, count: int) -> list[Period]:
+    """The period open at `now` and the `count - 1` before it, newest first."""
+    periods = [current_period(schedule, now)]
+    while len(periods) < count:
+        periods.append(current_period(schedule, periods[-1].opens_at - timedelta(seconds=1)))
+    return periods
+
+
 def _opening_time(schedule: Schedule) -> time:
     hours, minutes = schedule.opens.split()[-1].split(":")
     return time(int(hours), int(minutes))

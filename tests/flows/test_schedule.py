@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows.definition import Schedule
-from flows.schedule import Period, current_period
+from flows.schedule import Period, current_period, recent_periods
 
 BAMAKO = ZoneInfo("Africa/Bamako")
 
@@ -150,3 +150,11 @@ def test_the_period_contains_now_and_closes_when_the_next_one_opens(schedule, no
     assert current_period(schedule, period.closes_at).opens_at == period.closes_at
     assert current_period(schedule, period.closes_at).label > period.label
     assert period.opens_at.tzinfo is BAMAKO
+
+
+def test_recent_periods_are_the_open_one_and_those_before_it_newest_first():
+    labels = [p.label for p in recent_periods(WEEKLY, at(2027, 1, 5, 9), 4)]
+    assert labels == ["2027-W01", "2026-W53", "2026-W52", "2026-W51"]
+    months = recent_periods(MONTHLY, at(2026, 3, 1, 7), 2)  # before March's opening
+    assert [p.label for p in months] == ["2026-02", "2026-01"]
+    assert months[0].opens_at == months[1].closes_at
