@@ -227,7 +227,7 @@ class Week:
         members = [c for c in self.cscoms if c.district_id == district_id]
         codes = {c.code for c in members}
         alerts = [
-            WeekAlert(code, _short(flow.text(alert.text, language)), alert.urgent)
+            WeekAlert(code, short_alert(flow.text(alert.text, language)), alert.urgent)
             for code, flow, alert in self.alerts
             if code in codes
         ]
@@ -274,7 +274,7 @@ def _viewers(connection: sa.Connection, district_ids: list[int]):
     ).all()
 
 
-def _short(alert_text: str) -> str:
+def short_alert(alert_text: str) -> str:
     """An alert's own words, without the facility and person it names: the digest says which
     CSCom already, and has no room for the rest."""
     bare = render(alert_text, {})
