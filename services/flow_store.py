@@ -172,7 +172,7 @@ def summaries() -> list[FlowSummary]:
     """Every flow with at least one version, by key: its title, versions and their check-ins."""
     flows = db.session.scalars(sa.select(Flow).order_by(Flow.key)).all()
     return [
-        FlowSummary(flow, _title(uses[0].version), uses)
+        FlowSummary(flow, title_of(uses[0].version), uses)
         for flow, uses in zip(flows, _uses(flows), strict=True)
         if uses
     ]
@@ -199,7 +199,7 @@ def _uses(flows: list[Flow]) -> Iterator[list[VersionUse]]:
         yield by_flow[flow.id]
 
 
-def _title(found: FlowVersion) -> str:
+def title_of(found: FlowVersion) -> str:
     """A version's title in its first language; the key if it has none or no longer loads."""
     try:
         parsed = definition(found.id)

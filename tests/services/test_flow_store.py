@@ -4,8 +4,6 @@ anew, and the line-by-line comparison of two versions."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,19 +11,7 @@ from flows.loader import FlowError
 from models import Checkin, Facility, FlowVersion, db
 from services import flow_store
 from services.flow_store import DiffLine, compare, publish, rollback, summaries, versions
-
-WEEKLY = (Path(__file__).resolve().parents[2] / "flows" / "weekly_qi.yaml").read_text("utf-8")
-STOCK = """\
-key: stock
-title: {fr: "Ruptures de stock"}
-languages: [fr]
-questions:
-  - {key: out, type: choice, prompt: "Rupture ?", choices: [{value: "yes", label: "Oui"}]}
-"""
-
-
-def reworded(text: str = "Combien de membres de l'équipe étaient là ?") -> str:
-    return WEEKLY.replace("Combien de membres étaient présents ?", text)
+from tests.admin.rules_flows import NEW_FLOW, REWORDED, WEEKLY
 
 
 def checkin(version: FlowVersion, period: str, status: str = "completed") -> None:
@@ -46,7 +32,7 @@ def checkin(version: FlowVersion, period: str, status: str = "completed") -> Non
 
 def test_a_console_publish_names_its_publisher_and_the_command_line_none(app):
     first, _ = publish(WEEKLY, "weekly_qi.yaml")
-    second, created = publish(reworded(), published_by="admin@example.org", note="wording")
+    second, created = publish(REWORDED, published_by="admin@example.org", note="wording")
 
     assert created and second.version == 2
     assert (first.published_by, first.note) == (None, "")
@@ -65,7 +51,7 @@ def test_versions_are_listed_newest_first_with_their_check_ins_by_status(app):
     first, _ = publish(WEEKLY)
     checkin(first, "W1")
     checkin(first, "W2", "missed")
-    second, _ = publish(reworded())
+    second, _ = publish(REWORDED)
     checkin(second, "W3", "open")
     checkin(second, "W4")
 
@@ -81,8 +67,8 @@ def test_versions_are_listed_newest_first_with_their_check_ins_by_status(app):
 
 def test_the_summary_lists_each_flow_by_key_with_its_title_and_latest_version(app):
     publish(WEEKLY)
-    publish(reworded())
-    publish(STOCK)
+    publish(REWORDED)
+    publish(NEW_FLOW)
 
     found = summaries()
 
@@ -95,7 +81,7 @@ def test_the_summary_lists_each_flow_by_key_with_its_title_and_latest_version(ap
 
 def test_a_rollback_publishes_the_old_text_as_a_new_version_with_a_note(app):
     publish(WEEKLY)
-    second, _ = publish(reworded())
+    second, _ = publish(REWORDED)
 
     third, created = rollback(second.flow, 1, "admin@example.org")
 
@@ -109,7 +95,7 @@ def test_a_rollback_publishes_the_old_text_as_a_new_version_with_a_note(app):
 
 def test_a_rollback_to_the_text_already_current_stores_nothing(app):
     publish(WEEKLY)
-    second, _ = publish(reworded())
+    second, _ = publish(REWORDED)
     rollback(second.flow, 1, None)
 
     latest, created = rollback(second.flow, 1, None, note="again")
@@ -128,7 +114,7 @@ def test_a_rollback_to_a_version_that_does_not_exist_is_a_lookup_error(app):
 def test_a_rollback_to_a_text_todays_checks_refuse_stores_nothing(app):
     first, _ = publish(WEEKLY)
     db.session.add(FlowVersion(flow=first.flow, version=2, source="key: weekly_qi\n"))
-    publish(reworded())  # version 3
+    publish(REWORDED)  # version 3
 
     with pytest.raises(FlowError):
         rollback(first.flow, 2, None)
@@ -140,7 +126,7 @@ def test_a_publish_makes_every_reader_in_this_process_see_it_at_once(app):
     db.session.commit()
     (before,) = flow_store.active_flows()
 
-    second, _ = publish(reworded())
+    second, _ = publish(REWORDED)
     db.session.commit()
 
     assert [active.version_id for active in flow_store.active_flows()] == [second.id]
