@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -148,6 +149,7 @@ def flow_versions(key: str) -> str:
         b=b,
         changes=flow_store.compare(first.source, second.source),
         rollback=RollbackForm(),
+        trial=_trial_url(),
     )
 
 
@@ -347,12 +349,30 @@ def _lf(text: str) -> str:
 
 
 def _published(version: FlowVersion) -> str:
-    return _(
+    """What a publish did, and what it did not: check-ins already open keep their version."""
+    done = _(
         "Version %(n)d publiée. Les suivis ouverts à partir de maintenant l'utilisent (dans les "
-        "%(seconds)d secondes pour tous les serveurs) ; ceux déjà ouverts gardent leur version.",
+        "%(seconds)d secondes pour tous les serveurs).",
         n=version.version,
         seconds=int(flow_store.ACTIVE_FLOWS_TTL),
     )
+    older = flow_store.versions(version.flow)[1:]
+    still_open = sum(use.checkins.get("open", 0) for use in older)
+    if not still_open:
+        return done
+    kept = ngettext(
+        "%(num)d suivi déjà ouvert garde sa version jusqu'à la fin de sa période.",
+        "%(num)d suivis déjà ouverts gardent leur version jusqu'à la fin de leur période.",
+        still_open,
+    )
+    return f"{done} {kept}"
+
+
+def _trial_url() -> str | None:
+    """The console's test phone, where a published wording can be tried, if it is installed."""
+    if "admin.phone" not in current_app.view_functions:
+        return None
+    return url_for("admin.phone")
 
 
 def _flow_or_404(key: str) -> Flow:
