@@ -40,6 +40,7 @@ def test_an_admin_uploads_a_flow_with_an_error_fixes_it_and_publishes(
     sign_in(page, console, ADMIN.email)
     page.get_by_role("link", name="Questionnaires").click()
     expect(page.get_by_role("heading", name="Questionnaires")).to_be_visible()
+    shoot(page, f"flows-{viewport}")
     page.get_by_role("link", name="Suivi QI de la semaine").click()
     shoot(page, f"flow-{viewport}")
 
