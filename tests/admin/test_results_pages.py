@@ -233,7 +233,7 @@ def test_the_log_pages_back_through_messages_of_one_moment(app, signed_in, traff
 
 
 def texts(response) -> list[str]:
-    return re.findall(r'<td class="text">(.*?)</td>', page_text(response), re.S)
+    return re.findall(r'<td[^>]*class="text">(.*?)</td>', page_text(response), re.S)
 
 
 def test_a_page_named_by_a_malformed_cursor_is_the_first(signed_in, traffic):
