@@ -52,8 +52,12 @@ def options_for(worker: Worker, now: datetime, timezone: str) -> list[Option]:
             period = current_period(schedule, local_now)
             worker_id = worker.id if schedule.per == "worker" else None
             checkin = _get_or_open(active, worker, worker_id, period.label, period.closes_at)
-            # An open check-in keeps the version it was opened with, even after a new publish.
-            options.append(Option(active.flow_id, checkin.flow_version_id, checkin))
+            # A session begun now asks the newest version, even of a check-in opened before it
+            # was published; sessions under way finish on theirs, and the first to be confirmed
+            # gives the check-in its version (`submit`). A colleague's later submission asks the
+            # version already confirmed, so the two compare question by question.
+            version = active.version_id if checkin.status == "open" else checkin.flow_version_id
+            options.append(Option(active.flow_id, version, checkin))
     return options
 
 
@@ -117,6 +121,7 @@ def submit(
     connection: sa.Connection,
     checkin_id: int,
     flow: FlowDefinition,
+    version_id: int,
     final: Mapping[str, AnswerValue],
     raw: Mapping[str, str],
     worker_id: int,
@@ -126,14 +131,21 @@ def submit(
 ) -> bool:
     """Store a submission's answers; True when it is the check-in's reference (the first).
 
-    The first completes the check-in; a colleague's later one is kept whole, not as the
+    The first completes the check-in and makes `version_id` (the version its session asked)
+    the check-in's; a colleague's later one is kept whole, not as the
     reference. Plain statements on the caller's connection, so the USSD fast way and the ORM
     path share it; the caller expires any Checkin object it holds.
     """
     completed = connection.execute(
         sa.update(_checkins)
         .where(_checkins.c.id == checkin_id, _checkins.c.status == "open")
-        .values(status="completed", completed_at=now, completed_by_id=worker_id, channel=channel)
+        .values(
+            status="completed",
+            completed_at=now,
+            completed_by_id=worker_id,
+            channel=channel,
+            flow_version_id=version_id,
+        )
     )
     reference = completed.rowcount == 1
     rows = [

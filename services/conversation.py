@@ -115,11 +115,12 @@ class Conversation:
             return self._choose()
         dropped.status = "replaced"
         self.session.checkin = dropped.checkin
-        flow = self._flow(dropped.checkin)
+        version = dropped.state["version"]  # the version it began on, not the newest
+        flow = definition(version)
         if entry == "1":
             state = engine.State.from_dict(dropped.state["flow"])
-            return self._show(dropped.checkin.flow_version_id, engine.current(flow, state), False)
-        return self._show(dropped.checkin.flow_version_id, engine.start(flow), menu=False)
+            return self._show(version, engine.current(flow, state), False)
+        return self._show(version, engine.start(flow), menu=False)
 
     def _on_menu(self, entry: str) -> Reply:
         refs = self.session.state["options"]
@@ -138,8 +139,8 @@ class Conversation:
         if outcome is None:
             return self._choose()
         if outcome.submission is not None:
-            flow = definition(self.session.state["version"])
-            return self._submit(flow, outcome.submission, self.session.checkin)
+            version = self.session.state["version"]
+            return self._submit(version, outcome.submission, self.session.checkin)
         reply, self.session.state = shown(self.settings, self.session.state, outcome, self.language)
         return reply
 
@@ -155,7 +156,7 @@ class Conversation:
             return self.end(compact_error_text(flow, result, self.language))
         checkin = option.checkin or checkins.begin_on_demand(option, self.worker, self.now)
         self.session.checkin = checkin
-        return self._submit(flow, engine.submission(flow, result), checkin)
+        return self._submit(option.version_id, engine.submission(flow, result), checkin)
 
     def _options(self) -> tuple[list[checkins.Option], list[checkins.Option]]:
         """Every flow the worker may answer now, and those not yet completed."""
@@ -171,13 +172,15 @@ class Conversation:
             return self.end(self._already_done(done.checkin))
         return self.end(say("nothing_open", self.language))
 
-    def _submit(self, flow, submission: engine.Submission, checkin: Checkin) -> Reply:
+    def _submit(self, version_id: int, submission: engine.Submission, checkin: Checkin) -> Reply:
         if self.session.id is None:  # a new USSD session confirming in its first, prefilled step
             db.session.add(self.session)
             db.session.flush()
         by = Submitter(self.worker.id, self.session.id, self.session.channel)
+        flow = definition(version_id)
+        connection = db.session.connection()
         recorded = record(
-            db.session.connection(), self.settings, flow, checkin.id, submission, by, self.now
+            connection, self.settings, flow, version_id, checkin.id, submission, by, self.now
         )
         db.session.expire(checkin)  # completed now, by this person or a colleague
         self.session.status = "submitted"

@@ -66,7 +66,10 @@ def _submit(
         # The session row first, as the careful way locks it first: a step that lost the race
         # backs out before touching the check-in.
         if save(writer, stored, text, reply.text, stored.state, now, status="submitted"):
-            recorded = record(writer, settings, flow, stored.checkin_id, submission, by, now)
+            version = stored.state["version"]
+            recorded = record(
+                writer, settings, flow, version, stored.checkin_id, submission, by, now
+            )
             if recorded.reference:
                 return Step(reply, recorded.alerts)
         transaction.rollback()  # lost the race, or a colleague was first: the careful way says who

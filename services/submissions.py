@@ -52,12 +52,14 @@ def record(
     connection: sa.Connection,
     settings: Settings,
     flow: FlowDefinition,
+    version_id: int,
     checkin_id: int,
     submission: Submission,
     by: Submitter,
     now: datetime,
 ) -> Recorded:
-    """Store the submission's answers and write its alerts to the outbox.
+    """Store the submission's answers (of `flow`, published as `version_id`) and write its
+    alerts to the outbox.
 
     A colleague may have completed the check-in first: the answers are kept all the same (not
     as the reference) and their alerts go out, so an urgent request is never dropped.
@@ -66,6 +68,7 @@ def record(
         connection,
         checkin_id,
         flow,
+        version_id,
         submission.answers,
         submission.raw,
         by.worker_id,

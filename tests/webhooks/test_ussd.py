@@ -353,8 +353,10 @@ def worker(phone: str) -> Worker:
     return db.session.scalars(sa.select(Worker).where(Worker.phone == phone)).one()
 
 
-def test_a_checkin_opened_before_a_new_version_is_answered_on_its_own(seeded, post):
-    dial(post).start()  # opens this week's check-in on version 1
+def test_a_session_begun_after_a_publish_asks_the_new_version(seeded, post):
+    """Sessions under way finish on their version; the first confirmed gives the check-in its."""
+    under_way = dial(post, DTC)
+    under_way.start()  # opens this week's check-in on version 1
     source = (Path(__file__).parents[2] / "flows" / "weekly_qi.yaml").read_text()
     renamed = source.replace(
         "L'équipe QI s'est réunie cette semaine ?", "Réunion QI tenue cette semaine ?"
@@ -362,11 +364,15 @@ def test_a_checkin_opened_before_a_new_version_is_answered_on_its_own(seeded, po
     assert renamed != source
     publish(renamed)
     db.session.commit()
-    # still version 1, in Bambara (below the notice that Fatoumata is answering)
-    assert "\nQI jèkulu ye nyògònye" in dial(post, DTC).start()[1]
-    _, first = dial(post).start()  # below the notice that Moussa is answering
-    assert "\nL'équipe QI s'est réunie cette semaine ?" in first
-    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
+    session = dial(post)
+    _, first = session.start()  # below the notice that Moussa is answering
+    assert "\nRéunion QI tenue cette semaine ?" in first
+    assert walk(session, WHOLE_CHECKIN).startswith("END Merci")
+    checkin = db.session.scalars(sa.select(Checkin)).one()
+    assert checkin.flow_version.version == 2
+    assert walk(under_way, WHOLE_CHECKIN).startswith("END ")  # on version 1, kept as well
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Checkin)).one().flow_version.version == 2
 
 
 def test_several_open_flows_are_offered_as_a_numbered_menu(seeded, post):
