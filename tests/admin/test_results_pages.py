@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from models import Facility, InboundMessage, OutboundMessage, Worker, db
+from admin.rollup import district_grid, district_rollup, recent_periods
+from models import Checkin, Facility, InboundMessage, OutboundMessage, Worker, db
+from services.expected import statuses
 from services.exports import (
     ANSWER_COLUMNS,
     MESSAGE_COLUMNS,
@@ -26,8 +28,9 @@ from services.exports import (
     message_rows,
     write_csv,
 )
-from services.flow_store import active_flows
+from services.flow_store import active_flows, definition, publish
 from services.outbox import message_row
+from services.scope import cscoms_in_scope
 from tests.admin.conftest import ADMIN, REGIONAL, SUPERVISOR, new_client, page_text
 from tests.services.test_digest_signals import ROSE, complete
 from tests.supervision.districts import (
@@ -343,3 +346,81 @@ def test_a_download_nobody_reads_queries_nothing(app, signed_in, traffic):
     db.session.add(facility)
     db.session.commit()  # would wait on SQLite's write lock had the download kept one
     assert facility.id
+
+
+# -- the roll-up and the grid count as the contract does ------------------------------------------
+
+PER_WORKER = """\
+key: pair_check
+title: {fr: "Suivi individuel"}
+languages: [fr]
+questions:
+  - key: done
+    type: choice
+    prompt: {fr: "Fait ?"}
+    choices:
+      - {value: "yes", label: {fr: Oui}}
+schedule: {every: week, opens: "mon 08:00", per: worker, roles: [qi_focal_point, dtc]}
+"""
+
+
+def same_as_statuses(flow_id: int, schedule, now: datetime, key: str) -> dict[str, list[int]]:
+    """The grid's and the roll-up's counts, checked against services/expected.py's `statuses`
+    period by period; returns the grid's first two periods by CSCom code."""
+    scope = cscoms_in_scope("admin", None)
+    (grid,) = [t for t in district_grid(scope, now, "Africa/Bamako") if t.key == key]
+    (rollup,) = [t for t in district_rollup(scope, now, "Africa/Bamako") if t.key == key]
+    periods = recent_periods(schedule, now)
+    for index, period in enumerate(periods):
+        found = statuses(db.session.connection(), flow_id, schedule, period)
+        expected = {s.code: int(s.reported) for s in found}
+        assert {line.code: line.cells[index].reported for line in grid.lines} == expected
+        by_district = {}
+        for status in found:
+            done, total = by_district.get(status.district_id, (0, 0))
+            by_district[status.district_id] = (done + status.reported, total + 1)
+        assert {line.id: tuple(vars(line.cells[index]).values()) for line in rollup.lines} == (
+            by_district
+        )
+    return {line.code: [cell.reported for cell in line.cells[:2]] for line in grid.lines}
+
+
+def test_the_roll_up_counts_a_teams_flow_as_the_contracts_statuses(traffic):
+    """One statement per flow (admin/rollup.py) reads who reported as services/expected.py's
+    `statuses` says, one period at a time."""
+    active = active_flows()[0]
+    schedule = definition(active.version_id).schedule
+    now = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    lines = same_as_statuses(active.flow_id, schedule, now, "weekly_qi")
+    assert lines["CSCOM-MLB"] == [1, 1] and lines["CSCOM-SNB"] == [0, 0]
+
+
+def test_the_roll_up_counts_a_per_worker_flow_as_the_contracts_statuses(region):
+    """A CSCom of a `per: worker` flow has reported once each of its asked workers has."""
+    version, _ = publish(PER_WORKER)
+    db.session.commit()
+    flow = definition(version.id)
+    now = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    # Week 49: Malibougou's focal point but not its DTC (so Malibougou has not reported), Kati
+    # Dar Salam's focal point and DTC, Koulikoro Gare's focal point. Week 48: both of Malibougou's.
+    reports = {
+        "2026-W49": [FOCAL_POINT, "+22370000021", "+22370000022", KLB_FOCAL_POINT],
+        "2026-W48": [FOCAL_POINT, "+22370000012"],
+    }
+    for period, phones in reports.items():
+        for phone in phones:
+            worker = db.session.scalar(sa.select(Worker).where(Worker.phone == phone))
+            db.session.add(
+                Checkin(
+                    flow_id=version.flow_id,
+                    flow_version_id=version.id,
+                    facility_id=worker.facility_id,
+                    worker_id=worker.id,
+                    period=period,
+                    status="completed",
+                    completed_at=now,
+                )
+            )
+    db.session.commit()
+    lines = same_as_statuses(version.flow_id, flow.schedule, now, "pair_check")
+    assert lines["CSCOM-MLB"] == [0, 1] and lines["CSCOM-KTD"] == [1, 0]
