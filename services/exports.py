@@ -308,7 +308,7 @@ def message_log(
     """The newest `limit` SMS received and sent, older than `before` (a page's last message).
 
     `workers` as in `message_rows`; `kinds` keeps only sent SMS of those kinds. Two statements
-    (each table's newest, by its time index), merged here.
+    (each table's newest `limit`), merged here; bench/pages.py times them beside one UNION.
     """
     outbound = (
         sa.select(
