@@ -132,8 +132,10 @@ def messages() -> str:
 
 @bp.route("/results/answers.csv")
 def answers_csv() -> Response:
-    """`flask export answers` as a download: ?flow=KEY, ?since=YYYY-MM-DD, ?facility_id=N."""
-    facilities = scope()
+    """`flask export answers` as a download: ?flow=KEY, ?since=YYYY-MM-DD, ?facility_id=N.
+
+    An admin's is the command's whole export; a viewer's, their CSComs' answers."""
+    facilities = None if current_user.role == "admin" else scope()
     name = "reponses"
     facility_id = request.args.get("facility_id", type=int)
     if facility_id is not None:

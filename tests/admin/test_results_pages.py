@@ -283,6 +283,8 @@ def cli_csv(columns, rows) -> str:
 
 
 def test_the_answers_download_is_the_cli_export(signed_in, traffic):
+    complete("CSREF-KATI", [5])  # a check-in of a district's own staff: the admin's too
+    db.session.commit()
     response = signed_in(ADMIN).get("/admin/results/answers.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -293,6 +295,7 @@ def test_the_answers_download_is_the_cli_export(signed_in, traffic):
     body = response.get_data(as_text=True)
     assert body.splitlines()[0] == ",".join(ANSWER_COLUMNS)
     assert body == cli_csv(ANSWER_COLUMNS, answer_rows())
+    assert ",CSREF-KATI," in body
 
 
 def test_a_supervisors_answers_download_holds_their_district_only(signed_in, traffic):
