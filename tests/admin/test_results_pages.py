@@ -295,7 +295,7 @@ def test_the_answers_download_is_the_cli_export(signed_in, traffic):
     body = response.get_data(as_text=True)
     assert body.splitlines()[0] == ",".join(ANSWER_COLUMNS)
     assert body == cli_csv(ANSWER_COLUMNS, answer_rows())
-    assert ",CSREF-KATI," in body
+    assert "\nCSREF-KATI," in body
 
 
 def test_a_supervisors_answers_download_holds_their_district_only(signed_in, traffic):
