@@ -16,14 +16,18 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from admin import audit, bp
 from admin.access import admin_only
+from admin.charts import chart_summary, run_chart_svg
 from flows.definition import Flow as FlowDefinition
 from flows.definition import Question
 from models import Answer, Checkin, Facility, Worker, db
+from services.facility_results import facility_charts
 from services.flow_store import definition
 from services.trial import CHANNELS, MAX_INPUT, MAX_INPUTS, TrialError, play
 
@@ -39,11 +43,14 @@ class Answered:
 
 @dataclass(frozen=True)
 class Result:
-    """What a trial's submitted check-in holds, as the admin reads it."""
+    """What a trial's submitted check-in holds, as the admin reads it, and the facility's run
+    charts drawn with the trial's point (ringed and labelled), as if it had been stored."""
 
     flow_title: str
     period: str
     answers: tuple[Answered, ...]
+    charts: tuple[tuple[Markup, str], ...]
+    """(SVG, its summary in words) per indicator."""
 
 
 @bp.route("/phone")
@@ -140,6 +147,14 @@ def _result(checkin_id: int | None) -> Result | None:
         sa.select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
     )
     by_key = {answer.question_key: answer for answer in answers}
+    charts = tuple(
+        (
+            Markup(run_chart_svg(chart, highlight_period=checkin.period, translate=gettext)),
+            chart_summary(chart, translate=gettext),
+        )
+        for chart in facility_charts(checkin.facility_id)
+        if chart.flow_key == flow.key
+    )
     return Result(
         flow.text(flow.title, "fr"),
         checkin.period,
@@ -148,6 +163,7 @@ def _result(checkin_id: int | None) -> Result | None:
             for question in flow.questions
             if question.key in by_key
         ),
+        charts,
     )
 
 

@@ -74,6 +74,8 @@ def test_a_whole_ussd_check_in_in_the_page_stores_and_sends_nothing(admin):
     assert "Résultat de l'essai" in text
     assert "Parmi eux, combien ont bénéficié de la bonne pratique ?" in text
     assert "<td>En test</td>" in text and "<td>being_tested</td>" not in text  # by its label
+    result = text.split("Résultat de l'essai", 1)[1]
+    assert "<svg" in result and "essai" in result  # the run chart, with the trial's point ringed
     assert rows() == before  # no check-in, answer, message or audit row
 
 
