@@ -10,7 +10,7 @@ by CSCom for a district's grid.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,7 +18,8 @@ from sqlalchemy.orm import aliased
 
 from flows.definition import Flow as FlowDefinition
 from flows.definition import Schedule
-from flows.schedule import current_period, short_period
+from flows.schedule import recent_periods as schedule_periods
+from flows.schedule import short_period
 from models import Checkin, Facility, db
 from services.expected import _reported, expected_cscoms
 from services.flow_store import active_flows, definition
@@ -80,12 +81,7 @@ class _FlowPeriods:
 
 def recent_periods(schedule: Schedule, local_now: datetime, count: int = PERIODS) -> list[str]:
     """The labels of the open period and the `count - 1` before it, newest first."""
-    period = current_period(schedule, local_now)
-    labels = [period.label]
-    while len(labels) < count:
-        period = current_period(schedule, period.opens_at - timedelta(seconds=1))
-        labels.append(period.label)
-    return labels
+    return [period.label for period in schedule_periods(schedule, local_now, count)]
 
 
 def district_rollup(scope: sa.Select, now: datetime, timezone: str) -> list[FlowTable]:
