@@ -24,10 +24,8 @@ from werkzeug.wrappers import Response
 from admin import audit, bp
 from admin.access import admin_only
 from admin.charts import chart_summary, run_chart_svg
-from flows.definition import Flow as FlowDefinition
-from flows.definition import Question
 from models import Answer, Checkin, Facility, Worker, db
-from services.facility_results import facility_charts
+from services.facility_results import answer_text, facility_charts
 from services.flow_store import definition
 from services.trial import CHANNELS, MAX_INPUT, MAX_INPUTS, TrialError, play
 
@@ -150,7 +148,7 @@ def _result(checkin_id: int | None) -> Result | None:
     charts = tuple(
         (
             Markup(run_chart_svg(chart, highlight_period=checkin.period, translate=gettext)),
-            chart_summary(chart, translate=gettext),
+            chart_summary(chart, highlight_period=checkin.period, translate=gettext),
         )
         for chart in facility_charts(checkin.facility_id)
         if chart.flow_key == flow.key
@@ -159,21 +157,15 @@ def _result(checkin_id: int | None) -> Result | None:
         flow.text(flow.title, "fr"),
         checkin.period,
         tuple(
-            Answered(flow.prompt(question, "fr"), _shown(flow, question, by_key[question.key]))
+            Answered(
+                flow.prompt(question, "fr"),
+                answer_text(flow, question.key, by_key[question.key].value, "fr") or "—",
+            )
             for question in flow.questions
             if question.key in by_key
         ),
         charts,
     )
-
-
-def _shown(flow: FlowDefinition, question: Question, answer: Answer) -> str:
-    """The answer as the worker chose it: a choice's label rather than its stored value."""
-    if answer.value is None:
-        return "—"
-    labels = {choice.value: choice.label for choice in question.choices}
-    value = str(answer.value)
-    return flow.text(labels[value], "fr") if value in labels else value
 
 
 def _settings():

@@ -1,7 +1,7 @@
 """Completion of the scheduled flows over their recent periods: who reported, x of y.
 
 Built on services/expected.py's rule (`expected_cscoms`: who is expected; a team's completed
-check-in, or for `per: worker` flows its `_reported`, each asked worker's: who reported), one
+check-in, or for `per: worker` flows its `reported`, each asked worker's: who reported), one
 statement per flow over every CSCom in scope and all its recent periods at once, counted in SQL:
 by district for the roll-up (75 lines for the country, not 18,000 statuses to count in Python),
 by CSCom for a district's grid.
@@ -21,7 +21,7 @@ from flows.definition import Schedule
 from flows.schedule import recent_periods as schedule_periods
 from flows.schedule import short_period
 from models import Checkin, Facility, db
-from services.expected import _reported, expected_cscoms
+from services.expected import expected_cscoms, reported
 from services.flow_store import active_flows, definition
 
 PERIODS = 12
@@ -169,7 +169,7 @@ def _done(
     return sa.union_all(
         *(
             sa.select(Facility.id.label("facility_id"), sa.literal(period).label("period")).where(
-                expected, _reported(flow_id, schedule, period)
+                expected, reported(flow_id, schedule, period)
             )
             for period in periods
         )

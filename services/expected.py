@@ -62,7 +62,7 @@ def statuses(
             Facility.code,
             Facility.name,
             Facility.parent_id,
-            _reported(flow_id, schedule, period).label("reported"),
+            reported(flow_id, schedule, period).label("reported"),
         )
         .where(Facility.id.in_(expected_cscoms(schedule)))
         .order_by(Facility.code)
@@ -72,7 +72,9 @@ def statuses(
     return [CscomStatus(*row) for row in connection.execute(query)]
 
 
-def _reported(flow_id: int, schedule: Schedule, period: str) -> sa.ColumnElement[bool]:
+def reported(flow_id: int, schedule: Schedule, period: str) -> sa.ColumnElement[bool]:
+    """Whether the CSCom of the enclosing query (Facility) reported the period: its team's
+    check-in completed, or for a `per: worker` flow, every asked worker's."""
     completed = sa.select(Checkin.id).where(
         Checkin.flow_id == flow_id,
         Checkin.period == period,

@@ -279,7 +279,7 @@ def _flow_answers(
             key,
             _prompt(key, [newest, *versions], language),
             tuple(
-                _shown(version, key, answers[row.id].get(key), language)
+                answer_text(version, key, answers[row.id].get(key), language)
                 for row, version in zip(rows, versions, strict=True)
             ),
         )
@@ -297,7 +297,7 @@ def _prompt(key: str, flows: list[FlowDefinition], language: str) -> str:
     return key
 
 
-def _shown(flow: FlowDefinition, key: str, value: object, language: str) -> str | None:
+def answer_text(flow: FlowDefinition, key: str, value: object, language: str) -> str | None:
     """An answer as a reader says it: a choice's label in `language`, a number, a text."""
     if value is None:
         return None
