@@ -30,7 +30,6 @@ from wtforms import FileField, RadioField, SelectChoice, SelectField, StringFiel
 
 from admin import audit, bp
 from admin.access import admin_only
-from admin.views import error_page
 from models import AuditEntry, Facility, Worker, db
 from models.base import utcnow
 from models.directory import FACILITY_KINDS, LANGUAGES, ROLES
@@ -202,9 +201,15 @@ def facilities() -> str:
 @admin_only
 def facility_new() -> str | Response | tuple[str, int]:
     form = FacilityForm(data={"parent_code": request.args.get("parent", ""), "kind": "cscom"})
+    context = {
+        "heading": _("Ajouter une structure"),
+        "back": "admin.facilities",
+        "back_label": _("← Structures"),
+        "fields_template": "admin/directory/_facility_fields.html",
+    }
     if not form.validate_on_submit():
-        return _render("facility_new.html", form=form)
-    return _save(save_facility, facility_fields, None, form, "facility_new.html")
+        return _render("new.html", form=form, **context)
+    return _save(save_facility, facility_fields, None, form, "new.html", **context)
 
 
 @bp.route("/facilities/<int:facility_id>")
@@ -288,9 +293,15 @@ def workers() -> str:
 @admin_only
 def worker_new() -> str | Response | tuple[str, int]:
     form = WorkerForm(data={"facility_code": request.args.get("facility", ""), "role": "nurse"})
+    context = {
+        "heading": _("Ajouter une personne"),
+        "back": "admin.workers",
+        "back_label": _("← Personnel"),
+        "fields_template": "admin/directory/_worker_fields.html",
+    }
     if not form.validate_on_submit():
-        return _render("worker_new.html", form=form)
-    return _save(save_worker, worker_fields, None, form, "worker_new.html")
+        return _render("new.html", form=form, **context)
+    return _save(save_worker, worker_fields, None, form, "new.html", **context)
 
 
 @bp.route("/workers/<int:worker_id>")
@@ -374,21 +385,33 @@ def _flash_problems(problems: list[Problem], back: str) -> Response:
 # -- imports --------------------------------------------------------------------------------------
 
 
+class UploadTooLarge(RequestEntityTooLarge):
+    """An upload past the import page's limit, refused before its body is read.
+
+    A class of its own so that its handler (the import page and a message) is found before
+    the blueprint's other handlers of a 413 (Flask looks handlers up along the class's MRO).
+    """
+
+
 @bp.url_value_preprocessor
 def upload_size(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """The import page takes files up to MAX_UPLOAD, more than the app's limit for a request.
 
     Set here because URL value preprocessors run before every before_request function, and
-    the CSRF check (security.py) reads the form, which is when the limit applies.
+    the CSRF check (security.py) reads the form, which is when the limit applies. A request
+    that says it is larger is refused at once, with the page's message, when it is an
+    admin's (anyone else is turned away by the access checks without a word read).
     """
-    if endpoint == "admin.imports":
-        request.max_content_length = MAX_UPLOAD + UPLOAD_SLACK
+    if endpoint != "admin.imports":
+        return
+    request.max_content_length = MAX_UPLOAD + UPLOAD_SLACK
+    too_long = (request.content_length or 0) > request.max_content_length
+    if too_long and current_user.is_authenticated and current_user.role == "admin":
+        raise UploadTooLarge()
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-    if request.endpoint != "admin.imports":
-        return error_page(error)
+@bp.errorhandler(UploadTooLarge)
+def upload_too_large(error: UploadTooLarge) -> tuple[str, int]:
     return _import_page(ImportForm(formdata=None), _too_large_text(), 413)
 
 
@@ -523,13 +546,16 @@ def _refused(
 
     No problems: the save collided with another at the same moment (a unique code or phone).
     """
-    general = []
+    general, beside = [], 0
     for problem in problems:
         field = form._fields.get(problem.column) if problem.column else None
         if field is None or field.name == "csrf_token":
             general.append(problem_text(problem))
         else:
             field.errors = [*field.errors, problem_text(problem, beside_field=True)]
+            beside += 1
+    if beside:
+        general.append(_("Corrigez les champs signalés ci-dessous."))
     if not problems:
         general.append(
             _("Une autre modification est arrivée au même moment : rien n'a été enregistré. "
