@@ -489,10 +489,10 @@ def _import_page(form: ImportForm, error: str | None = None, status: int = 200) 
         .limit(RECENT_IMPORTS)
     )
     kept_since = utcnow() - timedelta(seconds=imports.STATE_TTL)
-    recent = [
-        (entry, entry.target.partition(":")[2] if entry.at > kept_since else None)
-        for entry in entries
-    ]
+    recent = []
+    for entry in entries:  # the command line's imports have no page: only the console's
+        prefix, _colon, import_id = entry.target.partition(":")
+        recent.append((entry, import_id if prefix == "import" and entry.at > kept_since else None))
     page = _render(
         "imports.html",
         form=form,

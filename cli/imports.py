@@ -1,19 +1,22 @@
 """`flask import facilities|workers FILE.csv`: load the hierarchy and the staff from spreadsheets.
 
 Each bad row is reported as `line N: reason` on stderr, the valid rows are kept, and the exit
-code is 1 when any row was refused, so a script notices.
+code is 1 when any row was refused, so a script notices. The audit log gets one row per import
+(actor "cli"), with the counts, as for an import from the console.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
+from admin import audit
 from models import db
 from services.directory import CsvFormatError, ImportReport, decode_csv
 from services.directory import import_facilities as import_facility_rows
@@ -22,13 +25,21 @@ from services.directory import import_workers as import_worker_rows
 group = AppGroup("import", help="Create or update facilities and workers from CSV files.")
 
 
-def _run(file: BinaryIO, load: Callable[[str], ImportReport]) -> None:
+def _run(file: BinaryIO, load: Callable[[str], ImportReport], kind: str) -> None:
     try:
         text = decode_csv(file.read())
     except CsvFormatError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
+    name = Path(file.name).name
     try:
         report = load(text)
+        counts = {"created": report.created, "updated": report.updated, "refused": report.refused}
+        audit.record(
+            f"import.{kind}",
+            f"file:{name}"[:254],
+            None,
+            {"file": name, "rows": report.rows, **counts},
+        )
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -51,7 +62,7 @@ def facilities_command(file: BinaryIO) -> None:
     A cscom's parent is a csref, a csref's a region; a region has none. Facilities are matched
     by code, so importing again updates them.
     """
-    _run(file, import_facility_rows)
+    _run(file, import_facility_rows, "facilities")
 
 
 @group.command("workers", short_help="Create or update workers from FILE.csv.")
@@ -62,7 +73,7 @@ def workers_command(file: BinaryIO) -> None:
     Workers are matched by phone (written any usual way, +223 assumed), so importing again
     updates them. Import the facilities first.
     """
-    _run(file, import_worker_rows)
+    _run(file, import_worker_rows, "workers")
 
 
 COMMANDS = [group]

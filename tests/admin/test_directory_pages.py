@@ -487,6 +487,27 @@ def test_importing_the_same_file_again_updates_and_the_page_lists_both(signed_in
     assert recent.count("3 lues · 1 créées · 1 mises à jour · 1 refusées") == 1
 
 
+def test_an_import_from_the_command_line_is_listed_with_its_counts(signed_in, app, tmp_path):
+    path = tmp_path / "equipe.csv"
+    path.write_text(STAFF, encoding="utf-8")
+    client = signed_in(ADMIN)
+
+    result = app.test_cli_runner().invoke(args=["import", "workers", str(path)])
+
+    assert result.exit_code == 1  # one line refused
+    [entry] = audit_rows("import.workers")
+    assert (entry.actor, entry.target) == ("cli", "file:equipe.csv")
+    assert entry.after == {
+        "file": "equipe.csv",
+        "rows": 3,
+        "created": 1,
+        "updated": 1,
+        "refused": 1,
+    }
+    page = client.get("/admin/imports").get_data(as_text=True)
+    assert "equipe.csv" in page and "/admin/imports/equipe" not in page
+
+
 def test_a_file_over_2_mb_is_refused_with_a_message_and_nothing_stored(signed_in, redis):
     client = signed_in(ADMIN)
     big = STAFF.encode() + b"x" * (directory_pages.MAX_UPLOAD - len(STAFF) + 1)
