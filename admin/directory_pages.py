@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
@@ -75,15 +76,20 @@ FACILITY_STATUSES = {"active": _l("Actives"), "inactive": _l("Désactivées"), "
 WORKER_STATUSES = {"active": _l("Actifs"), "inactive": _l("Désactivés"), "all": _l("Tous")}
 IMPORT_LABELS = {"facilities": _l("Structures"), "workers": _l("Personnel")}
 FAILURE_TEXTS = {
-    "expired": _l("Le fichier n'était plus disponible quand l'import a commencé. Envoyez-le à nouveau."),
+    "expired": _l(
+        "Le fichier n'était plus disponible quand l'import a commencé. Envoyez-le à nouveau."
+    ),
     "conflict": _l(
         "Une autre modification des mêmes structures ou personnes est arrivée au même moment : "
         "rien n'a été importé. Envoyez le fichier à nouveau."
     ),
-    "crashed": _l("L'import s'est arrêté sur une erreur : rien n'a été importé. Réessayez ; si "
-                  "cela se répète, signalez-le."),
+    "crashed": _l(
+        "L'import s'est arrêté sur une erreur : rien n'a été importé. Réessayez ; si cela se "
+        "répète, signalez-le."
+    ),
     "unqueued": _l("L'import n'a pas pu être mis en file d'attente : rien n'a été importé."),
-}  # fmt: skip
+}
+"""Why an import failed (workers.imports.FAILURES), in French."""
 
 PROBLEM_TEXTS = {
     "empty": _l("la colonne %(column)s est vide"),
@@ -248,9 +254,16 @@ def facility_active(facility_id: int) -> Response:
     db.session.commit()
     if active:
         flash(_("Structure réactivée. Son personnel reste désactivé : réactivez qui y travaille."))
+    elif workers:
+        flash(
+            ngettext(
+                "Structure désactivée, avec la personne qui y travaillait.",
+                "Structure désactivée, avec les %(num)d personnes qui y travaillaient.",
+                len(workers),
+            )
+        )
     else:
-        flash(_("Structure désactivée, avec %(n)d personne(s) active(s) qui y travaillai(en)t.",
-                n=len(workers)))  # fmt: skip
+        flash(_("Structure désactivée."))
     return redirect(back)
 
 
@@ -332,8 +345,8 @@ def worker_active(worker_id: int) -> Response:
     action = "worker.reactivate" if active else "worker.deactivate"
     audit.record(action, _target(found), {"active": not active}, {"active": active})
     db.session.commit()
-    flash(_("%(name)s réactivé(e).", name=found.name) if active else
-          _("%(name)s désactivé(e).", name=found.name))  # fmt: skip
+    done = _("%(name)s réactivé(e).") if active else _("%(name)s désactivé(e).")
+    flash(done % {"name": found.name})
     return redirect(back)
 
 
@@ -557,10 +570,11 @@ def _refused(
     if beside:
         general.append(_("Corrigez les champs signalés ci-dessous."))
     if not problems:
-        general.append(
-            _("Une autre modification est arrivée au même moment : rien n'a été enregistré. "
-              "Vérifiez les valeurs et enregistrez à nouveau.")
-        )  # fmt: skip
+        collided = _(
+            "Une autre modification est arrivée au même moment : rien n'a été enregistré. "
+            "Vérifiez les valeurs et enregistrez à nouveau."
+        )
+        general.append(collided)
     return _render(template, form=form, errors=general, **context), 422
 
 

@@ -344,7 +344,7 @@ def test_deactivating_a_facility_deactivates_its_people_in_one_audit_row(signed_
     [entry] = audit_rows("facility.deactivate")
     assert entry.after["active"] is False and len(entry.after["workers_deactivated"]) == 3
     after = page_text(client.get(response.location))
-    assert "Structure désactivée, avec 3 personne(s)" in after
+    assert "Structure désactivée, avec les 3 personnes qui y travaillaient." in after
     assert "Cette structure est désactivée" in after
 
 
