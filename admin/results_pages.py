@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from admin import bp
+from admin import audit, bp
 from admin.access import scope
 from admin.charts import chart_summary, run_chart_svg
 from flows.schedule import short_period
@@ -148,6 +148,7 @@ def answers_csv() -> Response:
             abort(404)
         name += f"-{flow_key}"
     since = _since()
+    _record_download("answers", facility_id, flow_key, since)
     return _download(
         name,
         ANSWER_COLUMNS,
@@ -159,6 +160,7 @@ def answers_csv() -> Response:
 def messages_csv() -> Response:
     """`flask export messages` as a download (?since=YYYY-MM-DD), the viewer's people only."""
     since, workers = _since(), people_in_reach()
+    _record_download("messages", None, None, since)
     return _download(
         "messages", MESSAGE_COLUMNS, lambda on: message_rows(since, workers=workers, connection=on)
     )
@@ -222,6 +224,16 @@ def _since() -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         abort(400)
+
+
+def _record_download(
+    what: str, facility_id: int | None, flow_key: str | None, since: date | None
+) -> None:
+    """Who took which health data home, and when: a download is audited though it changes
+    nothing (the one GET that writes), before its first row is read."""
+    asked = {"facility_id": facility_id, "flow": flow_key, "since": since and since.isoformat()}
+    audit.record(f"export.{what}", f"download:{what}", None, {k: v for k, v in asked.items() if v})
+    db.session.commit()
 
 
 def _download(

@@ -42,6 +42,8 @@ class Rule:
     `region` fixture has seeded the database, so it may read ids."""
     get_status: int = 200
     """What a permitted GET answers (a page needing earlier steps may redirect)."""
+    get_audit_rows: int = 0
+    """Audit rows a GET writes: none, but for a download of health data (who took what)."""
     post_status: int = 302
     audit_rows: int = 1
     """Audit rows a valid POST writes: one for every change; none for a POST that changes

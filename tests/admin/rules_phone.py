@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tests.admin.rules import ADMINS, Rule
-from tests.supervision.districts import FOCAL_POINT, worker
+from tests.supervision.districts import DTC, worker
 
 
 def start_form() -> dict[str, object]:
-    return {"worker_id": worker(FOCAL_POINT).id, "channel": "ussd"}
+    """A trial as the DTC of Malibougou (the directory's rules deactivate the focal point)."""
+    return {"worker_id": worker(DTC).id, "channel": "ussd"}
 
 
 RULES: dict[str, Rule] = {

@@ -1,5 +1,6 @@
 """Access rules of the results pages (admin/results_pages.py): every role reads them, within
-its scope (a CSCom's page by its `facility_id`, SCOPED in rules.py); none writes."""
+its scope (a CSCom's page by its `facility_id`, SCOPED in rules.py); none changes data, but a
+download is audited (who took which health data home)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,6 @@ RULES = {
     "admin.facility_results": Rule(),
     "admin.alerts": Rule(),
     "admin.messages": Rule(),
-    "admin.answers_csv": Rule(),
-    "admin.messages_csv": Rule(),
+    "admin.answers_csv": Rule(get_audit_rows=1),
+    "admin.messages_csv": Rule(get_audit_rows=1),
 }

@@ -127,7 +127,7 @@ def test_a_trial_period_without_a_point_marks_nothing():
 
 def test_texts_go_through_the_given_translation():
     svg = run_chart_svg(chart(ROSE, (RUN,)), week(49), translate=lambda text: f"[{text}]")
-    assert "◯ [essai]" in svg and "◆ [hausse durable]" in svg and "[médiane 40 %]" in svg
+    assert "◯ [essai]" in svg and "◆ [hausse durable]" in svg and "[médiane 40\u202f%]" in svg
     assert "[Signal : hausse durable" not in svg  # the name inside a sentence is translated too
     assert "[Signal : [hausse durable], de S41 à S49 (9 points).]" in svg
 

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from admin.rollup import district_grid, district_rollup, recent_periods
-from models import Checkin, Facility, InboundMessage, OutboundMessage, Worker, db
+from models import AuditEntry, Checkin, Facility, InboundMessage, OutboundMessage, Worker, db
 from services.expected import statuses
 from services.exports import (
     ANSWER_COLUMNS,
@@ -317,6 +317,15 @@ def test_one_cscoms_answers_download_is_named_for_it(signed_in, traffic):
     assert {row["facility_code"] for row in rows_of(response)} == {"CSCOM-KLB"}
     outside = client.get(f"/admin/results/answers.csv?facility_id={traffic['CSCOM-SGU']}")
     assert outside.status_code == 403
+
+
+def test_a_download_is_audited_as_who_took_what(signed_in, traffic):
+    client = signed_in(SUPERVISOR)
+    client.get(f"/admin/results/answers.csv?facility_id={traffic['CSCOM-MLB']}&since=2026-12-01")
+    db.session.commit()
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.actor, entry.action) == (SUPERVISOR.email, "export.answers")
+    assert entry.after == {"facility_id": traffic["CSCOM-MLB"], "since": "2026-12-01"}
 
 
 def test_an_answers_download_of_one_flow_and_since_a_day(signed_in, traffic):
