@@ -97,7 +97,7 @@ def facility_results(facility_id: int) -> str:
         facility=facility,
         charts=charts,
         flows=facility_answers(facility.id),
-        statuses=STATUSES,
+        statuses=_words(STATUSES),
     )
 
 
@@ -111,8 +111,8 @@ def alerts() -> str:
         events=alert_events(found),
         older=_older(found),
         short_period=short_period,
-        statuses=STATUSES,
-        kinds=KINDS,
+        statuses=_words(STATUSES),
+        kinds=_words(KINDS),
     )
 
 
@@ -125,8 +125,8 @@ def messages() -> str:
         "admin/results/messages.html",
         messages=found,
         older=_older(found),
-        statuses=STATUSES,
-        kinds=KINDS,
+        statuses=_words(STATUSES),
+        kinds=_words(KINDS),
     )
 
 
@@ -224,6 +224,11 @@ def _since() -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         abort(400)
+
+
+def _words(labels: dict[str, object]) -> dict[str, str]:
+    """Lazy labels translated once for a page, not at each of its rows."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _record_download(

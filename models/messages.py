@@ -68,6 +68,8 @@ class OutboundMessage(db.Model):
             sqlite_where=sa.text("status IN ('queued', 'sending')"),
             postgresql_where=sa.text("status IN ('queued', 'sending')"),
         ),
+        # The console's message log: newest first, paged by (time, id).
+        sa.Index("ix_outbox_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +101,7 @@ class OutboundMessage(db.Model):
 
 class InboundMessage(db.Model):
     __tablename__ = "inbox"
+    __table_args__ = (sa.Index("ix_inbox_received_at_id", "received_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gateway_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
