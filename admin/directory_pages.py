@@ -1,7 +1,7 @@
 """Facilities and people: lists with search, one record's page, add, edit, (de)activate, and the
 CSV import with its progress and per-line errors (issue 11, part 4).
 
-Everyone signed in reads, within their scope (services.directory.facilities_in_scope: an admin
+Everyone signed in reads, within their scope (services.scope.facilities_in_scope: an admin
 everything, a supervisor their CSRef and its CSComs, a regional viewer their region); only
 admins change anything. The checks are the service's, the same for a form as for a file's row;
 this module words them in French (PROBLEM_TEXTS) and writes the one audit row each change needs.
@@ -41,7 +41,6 @@ from services.directory import (
     CsvFormatError,
     Problem,
     decode_csv,
-    facilities_in_scope,
     facility_fields,
     list_facilities,
     list_workers,
@@ -51,6 +50,7 @@ from services.directory import (
     set_worker_active,
     worker_fields,
 )
+from services.scope import facilities_in_scope
 from workers import imports
 
 MAX_UPLOAD = 2 * 1024 * 1024

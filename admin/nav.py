@@ -20,16 +20,29 @@ class Entry:
     endpoint: str
     label: str
     admins_only: bool = False
+    covers: frozenset[str] = frozenset()
+    """The area's other pages: the entry is marked current on them too."""
 
 
 MENU = (
-    Entry("admin.index", _l("Achèvement")),
+    Entry("admin.index", _l("Achèvement"), covers=frozenset({"district", "facility_results"})),
     Entry("admin.alerts", _l("Alertes")),
     Entry("admin.messages", _l("Messages")),
-    Entry("admin.facilities", _l("Structures")),
-    Entry("admin.workers", _l("Personnel")),
-    Entry("admin.flows", _l("Questionnaires"), admins_only=True),
-    Entry("admin.phone", _l("Téléphone d'essai"), admins_only=True),
+    Entry(
+        "admin.facilities",
+        _l("Structures"),
+        covers=frozenset({"facility", "facility_new", "imports", "import_status"}),
+    ),
+    Entry("admin.workers", _l("Personnel"), covers=frozenset({"worker", "worker_new"})),
+    Entry(
+        "admin.flows",
+        _l("Questionnaires"),
+        admins_only=True,
+        covers=frozenset({"flow", "flow_versions"}),
+    ),
+    Entry(
+        "admin.phone", _l("Téléphone d'essai"), admins_only=True, covers=frozenset({"phone_try"})
+    ),
     Entry("admin.audit_log", _l("Journal"), admins_only=True),
 )
 
@@ -45,5 +58,6 @@ def menu() -> dict[str, object]:
         if entry.endpoint in current_app.view_functions
         and (current_user.role == "admin" or not entry.admins_only)
     ]
-    area = (request.endpoint or "").partition(".")[2]
-    return {"menu": [(entry, entry.endpoint == f"admin.{area}") for entry in shown]}
+    page = request.endpoint or ""
+    here = page.partition(".")[2]
+    return {"menu": [(entry, page == entry.endpoint or here in entry.covers) for entry in shown]}

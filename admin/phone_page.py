@@ -25,12 +25,10 @@ from admin import audit, bp
 from admin.access import admin_only
 from admin.charts import chart_summary, run_chart_svg
 from models import Answer, Checkin, Facility, Worker, db
+from services.directory import list_workers
 from services.facility_results import answer_text, facility_charts
 from services.flow_store import definition
 from services.trial import CHANNELS, MAX_INPUT, MAX_INPUTS, TrialError, play
-
-PICK_LIMIT = 20
-"""Workers listed per search: enough to find one, light on a phone."""
 
 
 @dataclass(frozen=True)
@@ -114,25 +112,9 @@ def phone_try() -> str | Response | tuple[str, int]:
     ), (200 if error is None else 422)
 
 
-def _workers(query: str) -> list[tuple[Worker, Facility]]:
-    statement = (
-        sa.select(Worker, Facility)
-        .join(Facility, Facility.id == Worker.facility_id)
-        .where(Worker.active)
-        .order_by(Facility.code, Worker.name)
-        .limit(PICK_LIMIT)
-    )
-    if query:
-        like = f"%{query.lower()}%"
-        statement = statement.where(
-            sa.or_(
-                sa.func.lower(Worker.name).like(like),
-                Worker.phone.like(f"%{query}%"),
-                sa.func.lower(Facility.code).like(like),
-                sa.func.lower(Facility.name).like(like),
-            )
-        )
-    return [(worker, facility) for worker, facility in db.session.execute(statement)]
+def _workers(query: str) -> list[Worker]:
+    """The first active workers matching `query`, as the Personnel page finds them."""
+    return list_workers(sa.select(Facility.id), query).items
 
 
 def _result(checkin_id: int | None) -> Result | None:

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from flows.smstext import clean_text
 from models import Facility, Worker, db
-from models.directory import FACILITY_KINDS, LANGUAGES, ROLES, VIEWER_ROLES
+from models.directory import FACILITY_KINDS, LANGUAGES, ROLES
 from models.phone import InvalidPhone, normalise_phone
 
 FACILITY_COLUMNS = ("code", "name", "kind", "parent_code")
@@ -601,31 +601,6 @@ class FacilityLine:
     """Its active workers."""
 
 
-def facilities_in_scope(role: str, facility_id: int | None) -> sa.Select:
-    """SELECT of the ids of the facilities a console user of `role` at `facility_id` may see.
-
-    An admin sees them all; a supervisor, their CSRef and its CSComs; a regional viewer, their
-    region, its CSRefs and their CSComs: the viewer's facility and the two levels below it,
-    which holds every CSCom of services.scope.cscoms_in_scope. Anyone else sees none.
-    """
-    if role == "admin":
-        return sa.select(Facility.id)
-    if role not in VIEWER_ROLES or facility_id is None:
-        return sa.select(Facility.id).where(sa.false())
-    parent = aliased(Facility)
-    return (
-        sa.select(Facility.id)
-        .outerjoin(parent, parent.id == Facility.parent_id)
-        .where(
-            sa.or_(
-                Facility.id == facility_id,
-                Facility.parent_id == facility_id,
-                parent.parent_id == facility_id,
-            )
-        )
-    )
-
-
 def list_facilities(
     visible: sa.Select, text: str = "", status: str = "active", page: int = 1
 ) -> Page:
@@ -659,7 +634,8 @@ def list_workers(
     page: int = 1,
     facility_id: int | None = None,
 ) -> Page:
-    """Workers of the `visible` facilities (or of one) whose name or phone holds `text`.
+    """Workers of the `visible` facilities (or of one) whose name or phone, or whose facility's
+    code or name, holds `text`.
 
     A phone matches however it is typed: its digits anywhere in the stored number
     ("76 12 34" finds +22376123456), or the whole number in any usual form ("0022376123456").
@@ -668,7 +644,16 @@ def list_workers(
     if facility_id is not None:
         query = query.where(Worker.facility_id == facility_id)
     if text:
-        matches = [Worker.name.icontains(text, autoescape=True)]
+        at_facility = sa.select(Facility.id).where(
+            sa.or_(
+                Facility.code.icontains(text, autoescape=True),
+                Facility.name.icontains(text, autoescape=True),
+            )
+        )
+        matches = [
+            Worker.name.icontains(text, autoescape=True),
+            Worker.facility_id.in_(at_facility),
+        ]
         digits = "".join(c for c in text if c.isdigit())
         if len(digits) >= 2:
             matches.append(Worker.phone.contains(digits, autoescape=True))

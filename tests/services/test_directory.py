@@ -23,7 +23,6 @@ from services.directory import (
     ImportReport,
     Problem,
     decode_csv,
-    facilities_in_scope,
     import_facilities,
     import_workers,
     list_facilities,
@@ -33,6 +32,7 @@ from services.directory import (
     set_facility_active,
     set_worker_active,
 )
+from services.scope import facilities_in_scope
 
 DISTRICT = """\
 code,name,kind,parent_code
