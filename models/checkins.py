@@ -131,6 +131,19 @@ class Answer(db.Model):
     def value(self) -> str | int | None:
         return self.value_number if self.value_number is not None else self.value_text
 
+    @classmethod
+    def of(cls, question_key: str, value: str | int, **columns: object) -> Answer:
+        """An answer with `value` in its type's column (numbers compare as numbers), as typed."""
+        number = value if isinstance(value, int) else None
+        text = None if number is not None else str(value)
+        return cls(
+            question_key=question_key,
+            value_number=number,
+            value_text=text,
+            raw=str(value),
+            **columns,
+        )
+
 
 class UssdEvent(db.Model):
     """The gateway's end-of-session notification, kept as it came for support and billing."""

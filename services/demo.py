@@ -129,13 +129,11 @@ def seed_history(now: datetime, weeks: int, timezone: str) -> int:
             share = before if week < len(periods) // 2 else after
             for key, value in _weekly_answers(draw, share).items():
                 db.session.add(
-                    Answer(
+                    Answer.of(
+                        key,
+                        value,
                         checkin_id=checkin.id,
                         worker_id=reporter.id,
-                        question_key=key,
-                        value_number=value if isinstance(value, int) else None,
-                        value_text=value if isinstance(value, str) else None,
-                        raw=str(value),
                         answered_at=completed.astimezone(UTC),
                     )
                 )

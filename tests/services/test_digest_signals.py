@@ -49,18 +49,7 @@ def complete(code: str, numerators: list[int], skip_last: bool = False) -> None:
         db.session.add(checkin)
         db.session.flush()
         for key, value in (("denominator", 20), ("numerator", numerator), ("met", "yes")):
-            number = value if isinstance(value, int) else None
-            text = None if number is not None else value
-            db.session.add(
-                Answer(
-                    checkin_id=checkin.id,
-                    worker_id=worker.id,
-                    question_key=key,
-                    value_number=number,
-                    value_text=text,
-                    raw=str(value),
-                )
-            )
+            db.session.add(Answer.of(key, value, checkin_id=checkin.id, worker_id=worker.id))
 
 
 @pytest.fixture

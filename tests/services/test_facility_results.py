@@ -44,17 +44,7 @@ def add_checkin(code: str, period: str, answers: dict[str, object], status="comp
     db.session.add(checkin)
     db.session.flush()
     for key, value in answers.items():
-        number = value if isinstance(value, int) else None
-        db.session.add(
-            Answer(
-                checkin_id=checkin.id,
-                worker_id=worker.id,
-                question_key=key,
-                value_number=number,
-                value_text=None if number is not None else value,
-                raw=str(value),
-            )
-        )
+        db.session.add(Answer.of(key, value, checkin_id=checkin.id, worker_id=worker.id))
     return checkin.id
 
 
