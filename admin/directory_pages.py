@@ -31,6 +31,7 @@ from wtforms import FileField, RadioField, SelectChoice, SelectField, StringFiel
 
 from admin import audit, bp
 from admin.access import admin_only
+from admin.security import record_number
 from models import AuditEntry, Facility, Worker, db
 from models.base import utcnow
 from models.directory import FACILITY_KINDS, LANGUAGES, ROLES
@@ -294,7 +295,7 @@ def _facility_context(found: Facility) -> dict[str, Any]:
 @bp.route("/workers")
 def workers() -> str:
     text, status, page = _list_arguments()
-    facility_id = request.args.get("facility", type=int)
+    facility_id = request.args.get("facility", type=record_number)
     at = _facility_or_abort(facility_id) if facility_id is not None else None
     found = list_workers(_visible(), text, status, page, facility_id)
     return _render(
@@ -628,7 +629,7 @@ def _list_arguments() -> tuple[str, str, int]:
     status = request.args.get("status", "active")
     if status not in STATUSES:
         status = "active"
-    return text, status, max(request.args.get("page", 1, type=int) or 1, 1)
+    return text, status, max(request.args.get("page", 1, type=record_number) or 1, 1)
 
 
 def _target(thing: Facility | Worker) -> str:

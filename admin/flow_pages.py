@@ -24,10 +24,11 @@ from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange
 
 from admin import audit, bp
 from admin.access import admin_only
+from admin.security import MAX_ID, record_number
 from admin.views import error_page
 from flows.definition import Flow as FlowDefinition
 from flows.lint import Panel, lint, measure
@@ -48,7 +49,7 @@ class FlowForm(FlaskForm):
 
 
 class RollbackForm(FlaskForm):
-    version = IntegerField(validators=[DataRequired()])
+    version = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ def flow_versions(key: str) -> str:
     found = _flow_or_404(key)
     uses = flow_store.versions(found)
     newest = uses[0].version.version
-    b = request.args.get("b", newest, type=int)
-    a = request.args.get("a", max(b - 1, 1), type=int)
+    b = request.args.get("b", newest, type=record_number)
+    a = request.args.get("a", max(b - 1, 1), type=record_number)
     first, second = (flow_store.find_version(found, n) for n in (a, b))
     if first is None or second is None:
         abort(404)

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from admin import audit, bp
 from admin.access import admin_only
 from admin.charts import chart_summary, run_chart_svg
+from admin.security import record_number
 from models import Answer, Checkin, Facility, Worker, db
 from services.directory import list_workers
 from services.facility_results import answer_text, facility_charts
@@ -60,7 +61,7 @@ def phone() -> str:
 @bp.route("/phone", methods=["POST"])
 @admin_only
 def phone_start() -> Response:
-    worker = db.session.get(Worker, request.form.get("worker_id", type=int) or 0)
+    worker = db.session.get(Worker, request.form.get("worker_id", type=record_number) or 0)
     channel = request.form.get("channel")
     if worker is None or not worker.active or channel not in CHANNELS:
         flash(_("Choisissez une personne active et un canal (USSD ou SMS)."))

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from admin import audit, bp
 from admin.access import scope
 from admin.charts import chart_summary, run_chart_svg
+from admin.security import record_number
 from flows.schedule import short_period
 from models import Facility, Flow, Worker, db
 from models.base import READ_ONLY
@@ -137,7 +138,7 @@ def answers_csv() -> Response:
     An admin's is the command's whole export; a viewer's, their CSComs' answers."""
     facilities = None if current_user.role == "admin" else scope()
     name = "reponses"
-    facility_id = request.args.get("facility_id", type=int)
+    facility_id = request.args.get("facility_id", type=record_number)
     if facility_id is not None:
         facility = facility_or_abort(facility_id)
         facilities = sa.select(Facility.id).where(Facility.id == facility.id)

@@ -3,7 +3,7 @@ cookie's flags, CSRF on unsafe methods, and the security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 
 from admin import bp, csrf
@@ -28,6 +28,20 @@ HEADERS = {
 }
 
 
+MAX_ID = 2**31 - 1
+"""The largest id a table holds (PostgreSQL's INTEGER): a larger number names nothing, and the
+database refuses to compare with it (SQLite, past 64 bits, raises even before)."""
+
+
+def record_number(text: str) -> int:
+    """`type=` for a number read from a query or a form (ids, page and version numbers): one
+    no table can hold raises ValueError, so it reads as absent, as a word does."""
+    value = int(text)
+    if abs(value) > MAX_ID:
+        raise ValueError(f"{text!r} is out of range")
+    return value
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with the Secure flag whenever the request came by HTTPS.
 
@@ -43,6 +57,15 @@ class SessionInterface(SecureCookieSessionInterface):
 def check_csrf() -> None:
     """Every POST (PUT, PATCH, DELETE) under /admin carries the session's CSRF token, else 400."""
     csrf.protect()
+
+
+@bp.before_request
+def ids_in_range() -> None:
+    """A URL naming an id no table can hold names nothing: 404, as an unknown id (after the
+    login and CSRF checks, so an anonymous visitor still meets the login page)."""
+    values = request.view_args or {}
+    if any(isinstance(v, int) and abs(v) > MAX_ID for v in values.values()):
+        abort(404)
 
 
 @bp.after_request

@@ -20,6 +20,7 @@ from admin import audit, bp, login_manager, rollup
 from admin.access import admin_only, district_or_abort, scope
 from admin.accounts import authenticate
 from admin.forms import LoginForm
+from admin.security import record_number
 from admin.throttle import LoginThrottle, ThrottleUnavailable
 from models import AuditEntry, Facility, db
 
@@ -93,7 +94,7 @@ def district(district_id: int) -> str:
 def audit_log() -> str:
     """The latest changes, newest first; `?before=<id>` pages back."""
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_number)
     if before is not None:
         query = query.where(AuditEntry.id < before)
     entries = db.session.scalars(query).all()
