@@ -201,12 +201,12 @@ def _cursor(text: str | None) -> LogCursor | None:
     """A page's `?before=` (time~direction~id); anything else is the first page."""
     try:
         at, direction, last = (text or "").split("~")
-        moment = datetime.fromisoformat(at)
-    except ValueError:
+        moment, number = datetime.fromisoformat(at), record_number(last)
+        if direction not in ("in", "out") or number < 0 or moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC), direction, number  # 0001-01-01+05:00 overflows
+    except (ValueError, OverflowError):
         return None
-    if direction not in ("in", "out") or not last.isdigit() or moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC), direction, int(last)
 
 
 def _older(found: list) -> str | None:

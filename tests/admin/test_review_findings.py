@@ -61,3 +61,18 @@ def test_a_rollback_to_a_version_no_table_can_hold_is_refused(signed_in, number)
         "/admin/flows/weekly_qi/rollback", data={"version": number, "csrf_token": token}
     )
     assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("page", ["alerts", "messages"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "2024-01-01T00:00:00+00:00~in~²",  # a digit to str.isdigit, not to int()
+        f"2024-01-01T00:00:00+00:00~out~{HUGE}",
+        f"2024-01-01T00:00:00+00:00~in~{BEYOND_INT4}",
+        "0001-01-01T00:00:00+05:00~in~5",  # before year 1 in UTC
+    ],
+)
+def test_a_log_cursor_that_cannot_be_read_is_the_first_page(signed_in, page, cursor):
+    response = signed_in(ADMIN).get(f"/admin/{page}", query_string={"before": cursor})
+    assert response.status_code == 200
