@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Answer, Checkin, Facility, db
+from models import Answer, Checkin, Facility, Worker, db
 from services.demo import seed_demo, seed_history
-from tests.supervision.districts import WEDNESDAY
+from tests.supervision.districts import FOCAL_POINT, WEDNESDAY
 
 BAMAKO = "Africa/Bamako"
 
@@ -52,3 +52,11 @@ def test_the_command_seeds_history_on_request(app):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--history", "2"])
     assert result.exit_code == 0, result.output
     assert "6 past reports" in result.output
+
+
+def test_seeding_again_leaves_who_is_active_as_the_admins_set_it(app):
+    seed_demo()
+    db.session.execute(sa.update(Worker).where(Worker.phone == FOCAL_POINT).values(active=False))
+    db.session.commit()
+    seed_demo()
+    assert db.session.scalar(sa.select(Worker.active).where(Worker.phone == FOCAL_POINT)) is False
