@@ -68,6 +68,18 @@ def ids_in_range() -> None:
         abort(404)
 
 
+@bp.before_request
+def no_nul_characters() -> None:
+    """A NUL character in the path, a query or a form field: 400. No console field has a use
+    for one, and PostgreSQL's text cannot hold one (a search, a login or a trial's step would
+    fail with a 500 there; the webhooks clean their input, a form's text is refused)."""
+    values = [*(request.view_args or {}).values()]
+    for fields in (request.args, request.form):
+        values += [value for _name, found in fields.lists() for value in found]
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        abort(400)
+
+
 @bp.after_request
 def security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():

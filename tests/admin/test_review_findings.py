@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.admin.conftest import ADMIN, csrf_token
+from tests.supervision.districts import DTC, worker
 
 HUGE = "99999999999999999999"
 """Larger than any integer column (SQLite: OverflowError; PostgreSQL: out of range)."""
@@ -76,3 +77,37 @@ def test_a_rollback_to_a_version_no_table_can_hold_is_refused(signed_in, number)
 def test_a_log_cursor_that_cannot_be_read_is_the_first_page(signed_in, page, cursor):
     response = signed_in(ADMIN).get(f"/admin/{page}", query_string={"before": cursor})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/phone?q=%00",
+        "/admin/workers?q=awa%00",
+        "/admin/facilities?q=%00",
+        "/admin/results/answers.csv?flow=weekly_qi%00",
+        "/admin/flows/weekly_qi%00",
+        "/admin/flows/%00/versions",
+    ],
+)
+def test_a_nul_character_in_a_url_is_a_bad_request(signed_in, path):
+    """PostgreSQL's text cannot hold NUL: a query with one raised there (a 500)."""
+    assert signed_in(ADMIN).get(path).status_code == 400
+
+
+def test_a_nul_character_in_a_login_is_a_bad_request(client):
+    form = {"email": "a\x00@example.org", "password": "x", "csrf_token": csrf_token(client)}
+    assert client.post("/admin/login", data=form).status_code == 400
+
+
+@pytest.mark.parametrize("sent,entry", [([], "1\x00"), (["\x00"], "1")])
+def test_a_nul_character_in_a_trial_step_is_a_bad_request(signed_in, sent, entry):
+    """The USSD webhook cleans what the gateway sends; the phone in the page passed a typed (or
+    tampered hidden) NUL to the step services, whose session row PostgreSQL refused."""
+    admin = signed_in(ADMIN)
+    token = csrf_token(admin, "/admin/phone")
+    admin.post(
+        "/admin/phone", data={"worker_id": worker(DTC).id, "channel": "ussd", "csrf_token": token}
+    )
+    form = {"sent": sent, "entry": entry, "csrf_token": token}
+    assert admin.post("/admin/phone/try", data=form).status_code == 400
