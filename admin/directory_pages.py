@@ -110,6 +110,7 @@ PROBLEM_TEXTS = {
         "colonnes manquantes : %(missing)s (la première ligne doit être %(columns)s ; "
         "elle contient %(found)s)"
     ),
+    "unreadable_header": _l("la première ligne est illisible : %(reason)s"),
     "no_header": _l(
         "colonnes manquantes : %(missing)s (la première ligne doit être %(columns)s ; "
         "elle est vide)"

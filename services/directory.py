@@ -64,6 +64,7 @@ MESSAGES = {
     "(a value containing '{delimiter}' must be in double quotes)",
     "multiline": "a value runs over several lines (a double quote not closed?)",
     "unreadable": "cannot read this line: {reason}",
+    "unreadable_header": "cannot read the first line: {reason}",
     "empty_file": "the file is empty: the first line must be {columns}",
     "missing_column": "missing column {missing} (the first line must be {columns}; found {found})",
     "missing_columns": "missing columns {missing} (the first line must be {columns}; found {found})",
@@ -724,7 +725,10 @@ def _read(source: CsvInput, columns: tuple[str, ...]) -> list[_Row]:
     header_line = header_line.removeprefix("\ufeff")
     delimiter = max(DELIMITERS, key=header_line.count)
     reader = csv.reader(itertools.chain([header_line], lines), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader)]
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except csv.Error as exc:  # e.g. a double quote never closed, past the csv module's limit
+        raise CsvFormatError(Problem("unreadable_header", "", {"reason": str(exc)})) from exc
     missing = [name for name in columns if name not in header]
     if missing:
         found = ", ".join(name for name in header if name)

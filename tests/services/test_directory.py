@@ -925,3 +925,12 @@ def test_workers_may_be_listed_for_one_facility_and_by_status(seeded):
     assert names(mlb) == ["Fatoumata Diarra", "Kadiatou Keita"]
     assert names(list_workers(everyone, status="inactive")) == ["Moussa Coulibaly"]
     assert len(list_workers(everyone, status="all", facility_id=seeded["CSCOM-MLB"]).items) == 3
+
+
+def test_a_first_line_that_cannot_be_read_is_refused_in_words(app):
+    """A double quote never closed runs past the csv module's field limit: the file is refused,
+    not a crash (the console's import job would fail as 'crashed')."""
+    report = import_facilities('"code,name,kind,parent_code\n' + "x" * 200_000)
+    assert len(report.errors) == 1
+    line, message = report.errors[0]
+    assert line == 1 and message.startswith("cannot read the first line: ")
