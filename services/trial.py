@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
@@ -86,7 +86,7 @@ class Trial(Generic[Preview]):
     checkin_id: int | None
     """The check-in the last step submitted (an id that exists only inside the trial)."""
     preview: Preview | None = None
-    ended: bool = field(default=False)
+    ended: bool = False
 
 
 def check_inputs(inputs: Sequence[str]) -> list[str]:
@@ -185,14 +185,14 @@ def _play_sms(settings: Settings, worker: Worker, inputs: list[str]) -> list[Scr
             .where(OutboundMessage.id > before, OutboundMessage.worker_id == worker.id)
             .order_by(OutboundMessage.id)
         ).all()
-        for index, reply in enumerate(replies or [None]):
+        if not replies:  # an opted-out person, say: nothing comes back
+            screens.append(Screen(text, ""))
+        for index, reply in enumerate(replies):
+            cost = sms_cost(reply.text)
             typed = text if index == 0 else None
-            if reply is None:
-                screens.append(Screen(typed, ""))
-            else:
-                screens.append(
-                    Screen(typed, reply.text, segments=reply.segments, encoding=reply.encoding)
-                )
+            screens.append(
+                Screen(typed, reply.text, False, cost.units, 0, cost.segments, cost.encoding)
+            )
     return screens
 
 
