@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -350,23 +349,14 @@ def _lf(text: str) -> str:
 
 
 def _published(version: FlowVersion) -> str:
-    """What a publish did, and what it did not: check-ins already open keep their version."""
-    done = _(
-        "Version %(n)d publiée. Les suivis ouverts à partir de maintenant l'utilisent (dans les "
-        "%(seconds)d secondes pour tous les serveurs).",
+    """What a publish did, and what it did not: sessions under way finish on their version."""
+    return _(
+        "Version %(n)d publiée. Toute session commencée à partir de maintenant la pose, même "
+        "pour un suivi déjà ouvert (dans les %(seconds)d secondes pour tous les serveurs) ; "
+        "les sessions en cours finissent sur leur version.",
         n=version.version,
         seconds=int(flow_store.ACTIVE_FLOWS_TTL),
     )
-    older = flow_store.versions(version.flow)[1:]
-    still_open = sum(use.checkins.get("open", 0) for use in older)
-    if not still_open:
-        return done
-    kept = ngettext(
-        "%(num)d suivi déjà ouvert garde sa version jusqu'à la fin de sa période.",
-        "%(num)d suivis déjà ouverts gardent leur version jusqu'à la fin de leur période.",
-        still_open,
-    )
-    return f"{done} {kept}"
 
 
 def _trial_url() -> str | None:

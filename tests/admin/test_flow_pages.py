@@ -170,23 +170,12 @@ def test_publishing_stores_a_version_by_its_publisher_with_one_audit_row(admin):
     assert re.search(r'<tr class="added">.*?\+.*?équipe étaient là', page, re.S)
 
 
-def test_publishing_says_how_many_open_check_ins_keep_their_version(app, admin):
-    version = flow_store.versions(flow_store.flow_by_key("weekly_qi"))[0].version
-    for code in ("CSCOM-MLB", "CSCOM-KTD"):
-        facility = db.session.scalar(sa.select(Facility).where(Facility.code == code))
-        db.session.add(
-            Checkin(
-                flow_id=version.flow_id,
-                flow_version_id=version.id,
-                facility_id=facility.id,
-                period="S49",
-            )
-        )
-
+def test_publishing_says_who_asks_the_new_version(app, admin):
     response = post(admin, source=REWORDED, action="publish")
 
     page = page_text(admin.get(response.headers["Location"]))
-    assert "2 suivis déjà ouverts gardent leur version" in page
+    assert "Toute session commencée à partir de maintenant la pose, même pour un suivi" in page
+    assert "les sessions en cours finissent sur leur version" in page
 
 
 def test_the_current_version_serves_new_check_ins_at_once_in_this_process(admin):
