@@ -140,7 +140,8 @@ def find_version(flow: Flow, number: int) -> FlowVersion | None:
 @dataclass(frozen=True)
 class VersionUse:
     """A published version and the check-ins that use it, by status (open, completed, missed):
-    a check-in keeps the version it was opened with, so an edit reaches only later ones."""
+    a completed check-in's is its first confirmed submission's version; an open one's, the
+    version it was opened with until then."""
 
     version: FlowVersion
     checkins: dict[str, int] = field(default_factory=dict)
