@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from flask import url_for
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.admin.conftest import ADMIN, SUPERVISOR
 from tests.admin.rules import SCOPED, all_rules
+from tests.webhooks.test_hostile_input import BUDGET as WEBHOOKS_BUDGET
 
 ADMIN_CODE = Path(__file__).resolve().parents[2] / "admin"
 PARAMETERS = sorted(
@@ -24,13 +25,8 @@ PARAMETERS = sorted(
         for name in re.findall(r'request\.args\.get(?:list)?\("([a-z_]+)"', path.read_text())
     }
 )
-BUDGET = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+BUDGET = settings(WEBHOOKS_BUDGET, max_examples=25)
+"""The webhooks' hostile-input settings, fewer examples: each one opens every page."""
 RULES = all_rules()
 
 odd = st.one_of(
