@@ -132,3 +132,14 @@ def test_an_inactive_worker_cannot_be_tried(settings):
 def test_oversized_inputs_are_refused_before_any_replay(settings, inputs):
     with pytest.raises(TrialError):
         play(settings, worker(FOCAL_POINT).id, "ussd", inputs)
+
+
+def test_a_supervisor_can_be_tried_too_and_coaching_is_shown_not_sent(settings):
+    """The same services answer a viewer: MANQUANTS lists the CSComs, R writes a coaching SMS."""
+    found = play(
+        settings, worker(SUPERVISOR).id, "sms", ["MANQUANTS", "R CSCOM-MLB Bravo pour la réunion"]
+    )
+    assert "CSCOM-MLB" in found.screens[0].text
+    coaching = [message for message in found.outgoing if message.kind == "coaching"]
+    assert {message.phone for message in coaching} >= {FOCAL_POINT}
+    assert counts()["outbox"] == 0
