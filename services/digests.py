@@ -28,7 +28,7 @@ from services.expected import CscomStatus, statuses
 from services.flow_store import definition
 from services.outbox import message_row
 from services.started_messages import write
-from supervision.indicators import Row, points, week_signals
+from supervision.indicators import Row, series_of, week_signals_of
 from supervision.texts import DistrictWeek, WeekAlert, WeekSignal, digest_text, regional_text
 
 HISTORY = 104
@@ -93,10 +93,24 @@ class Digest:
         # Only the CSComs that completed this period: one without a point this period has no
         # signal to report (indicators.signals_in).
         reporting = sa.select(Checkin.facility_id).where(self._completed([self.period]))
-        rows = indicator_rows(connection, self.flow_id, self.flow, periods, reporting)
+        query, columns = _indicator_query(self.flow_id, self.flow, periods, reporting)
+        rows = connection.execute(query).all()
         found = []
         for indicator in self.flow.indicators:
-            found += week_signals(indicator, points(indicator, rows), self.period)
+            # Each check-in's two answers read straight off its row, as indicator_rows reads
+            # them: a national history is some 60,000 rows, too many for a Row and a dict each.
+            numerator = columns[indicator.numerator]
+            denominator = columns.get(indicator.denominator or "", numerator)
+            entries = (
+                (
+                    row[0],
+                    row[1],
+                    row[numerator] if row[numerator] is not None else row[numerator + 1],
+                    row[denominator] if row[denominator] is not None else row[denominator + 1],
+                )
+                for row in rows
+            )
+            found += week_signals_of(indicator, series_of(indicator, entries), self.period)
         return found
 
     def _answers(self, connection, periods) -> dict:
@@ -160,6 +174,25 @@ def indicator_rows(
     One row per check-in, its answers side by side (a join per key on its one reference
     answer): a national history is then half the rows to fetch and group.
     """
+    query, columns = _indicator_query(flow_id, flow, periods, facilities)
+    rows = []
+    for row in connection.execute(query).all():
+        answers: dict[str, object] = {}
+        for key, at in columns.items():
+            number, text = row[at], row[at + 1]
+            if number is not None:
+                answers[key] = number
+            elif text is not None:
+                answers[key] = text
+        rows.append(Row(row[0], row[1], answers))
+    return rows
+
+
+def _indicator_query(
+    flow_id: int, flow: FlowDefinition, periods: list[str], facilities: sa.Select
+) -> tuple[sa.Select, dict[str, int]]:
+    """indicator_rows' statement, and where each answer key's (value_number, value_text) pair
+    starts in its rows."""
     keys = sorted({k for i in flow.indicators for k in (i.numerator, i.denominator) if k})
     query = sa.select(Facility.code, Checkin.period, Checkin.id).join(
         Facility, Facility.id == Checkin.facility_id
@@ -175,18 +208,7 @@ def indicator_rows(
             ),
         ).add_columns(answer.value_number, answer.value_text)
     query = query.where(_completed(flow_id, periods), Checkin.facility_id.in_(facilities))
-    columns = [(key, 3 + 2 * index) for index, key in enumerate(keys)]
-    rows = []
-    for row in connection.execute(query).all():
-        answers: dict[str, object] = {}
-        for key, at in columns:
-            number, text = row[at], row[at + 1]
-            if number is not None:
-                answers[key] = number
-            elif text is not None:
-                answers[key] = text
-        rows.append(Row(row[0], row[1], answers))
-    return rows
+    return query, {key: 3 + 2 * index for index, key in enumerate(keys)}
 
 
 def _completed(flow_id: int, periods) -> sa.ColumnElement[bool]:

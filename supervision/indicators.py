@@ -9,12 +9,12 @@ a zero denominator, is no point at all: a gap on the chart, never a zero that wo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from flows.definition import Indicator
-from supervision.runchart import Analysis, Signal, analyse
+from supervision.runchart import Analysis, Ratio, Signal, analyse_ratios
 from supervision.texts import WeekSignal
 
 IMPORTANCE = ("long_run", "shift", "trend", "few_crossings", "few_runs", "many_runs")
@@ -51,31 +51,91 @@ class Row:
     answers: Answers
 
 
+Entry = tuple[str, str, object, object]
+"""One completed check-in as the rules read it: (facility, period, the numerator's answer, the
+denominator's answer), answers as stored, None when there is none. A Row without its dict."""
+
+Series = tuple[list[str], list[Ratio]]
+"""One facility's points as the rules read them: periods in order, and each point's value as
+(numerator, denominator) integers (runchart.analyse_ratios), without a Point or a Fraction each."""
+
+
 def points(indicator: Indicator, rows: Iterable[Row]) -> dict[str, list[Point]]:
     """Each facility's points in period order (labels such as 2026-W49 sort in time order).
 
     Several check-ins of one facility and period (a `per: worker` flow) add up, numerators with
     numerators and denominators with denominators; a check-in without the numbers is left out.
     """
-    sums: dict[tuple[str, str], tuple[int, int | None]] = {}
+    return {
+        facility: [Point(facility, *sums) for sums in periods]
+        for facility, periods in _sums(indicator, _entries(indicator, rows)).items()
+    }
+
+
+def series_of(indicator: Indicator, entries: Iterable[Entry]) -> dict[str, Series]:
+    """`points`, as the digest reads them: each facility's periods and exact values, from
+    entries (a national history is some 60,000 check-ins: no Row, Point or Fraction each)."""
+    series = {}
+    for facility, periods in _sums(indicator, entries).items():
+        if indicator.denominator is None:
+            ratios = [(numerator, 1) for _, numerator, _ in periods]
+        else:
+            ratios = [(100 * numerator, denominator) for _, numerator, denominator in periods]
+        series[facility] = ([period for period, _, _ in periods], ratios)
+    return series
+
+
+def _entries(indicator: Indicator, rows: Iterable[Row]) -> Iterator[Entry]:
+    numerator, denominator = indicator.numerator, indicator.denominator
     for row in rows:
-        pair = _numbers(indicator, row.answers)
-        if pair is None:
+        answers = row.answers
+        counted = None if denominator is None else answers.get(denominator)
+        yield row.facility, row.period, answers.get(numerator), counted
+
+
+def _sums(
+    indicator: Indicator, entries: Iterable[Entry]
+) -> dict[str, list[tuple[str, int, int | None]]]:
+    """Facility -> its (period, numerator, denominator) in period order, facilities in order:
+    check-ins of one period added up, then zero denominators left out (no point)."""
+    counts = indicator.denominator is None
+    sums: dict[str, dict[str, tuple[int, int | None]]] = defaultdict(dict)
+    for facility, period, numerator_answer, denominator_answer in entries:
+        numerator = (
+            numerator_answer if type(numerator_answer) is int else _integer(numerator_answer)
+        )
+        if numerator is None:
             continue
-        key = (row.facility, row.period)
-        if key in sums:
-            pair = _add(sums[key], pair)
-        sums[key] = pair
-    by_facility: dict[str, list[Point]] = defaultdict(list)
-    for (facility, period), (numerator, denominator) in sorted(sums.items()):
-        if denominator is None or denominator > 0:
-            by_facility[facility].append(Point(facility, period, numerator, denominator))
-    return dict(by_facility)
+        if counts:
+            denominator = None
+        else:
+            denominator = (
+                denominator_answer
+                if type(denominator_answer) is int
+                else _integer(denominator_answer)
+            )
+            if denominator is None:
+                continue
+        of_facility = sums[facility]
+        if period in of_facility:
+            numerator, denominator = _add(of_facility[period], (numerator, denominator))
+        of_facility[period] = numerator, denominator
+    by_facility = {}
+    for facility in sorted(sums):
+        of_facility = sums[facility]
+        kept = []
+        for period in sorted(of_facility):
+            numerator, denominator = of_facility[period]
+            if denominator is None or denominator > 0:
+                kept.append((period, numerator, denominator))
+        if kept:
+            by_facility[facility] = kept
+    return by_facility
 
 
 def analysis(indicator: Indicator, series: Sequence[Point]) -> Analysis:
     """The indicator's rule set over one facility's points (signal indices index `series`)."""
-    return analyse([p.value for p in series], indicator.rules, indicator.baseline)
+    return analyse_ratios(_ratios(series), indicator.rules, indicator.baseline)
 
 
 def signals_in(indicator: Indicator, series: Sequence[Point], period: str) -> tuple[Signal, ...]:
@@ -85,11 +145,7 @@ def signals_in(indicator: Indicator, series: Sequence[Point], period: str) -> tu
     or one the week's point completed, is what the supervisor should hear about. A week on the
     median inside a run is inside it too. No point for the period, no signal.
     """
-    where = [index for index, point in enumerate(series) if point.period == period]
-    if not where:
-        return ()
-    found = analysis(indicator, series).signals
-    return tuple(s for s in found if min(s.points) <= where[0] <= max(s.points))
+    return _signals_in(indicator, ([p.period for p in series], _ratios(series)), period)
 
 
 def week_signals(
@@ -97,23 +153,47 @@ def week_signals(
 ) -> list[WeekSignal]:
     """The digest's signal lines for one indicator: one per facility with a signal reaching
     `period` (its most telling one), runs and trends first, then by facility code."""
+    return week_signals_of(
+        indicator,
+        {facility: ([p.period for p in s], _ratios(s)) for facility, s in series.items()},
+        period,
+    )
+
+
+def week_signals_of(
+    indicator: Indicator, series: Mapping[str, Series], period: str
+) -> list[WeekSignal]:
+    """`week_signals` over `series_of`'s series."""
     found = []
-    for facility, points_of_facility in series.items():
-        signals = signals_in(indicator, points_of_facility, period)
+    for facility, of_facility in series.items():
+        signals = _signals_in(indicator, of_facility, period)
         if signals:
             top = min(signals, key=lambda s: IMPORTANCE.index(s.rule))
             found.append((IMPORTANCE.index(top.rule), facility, top))
     return [WeekSignal(facility, indicator.label, top.short) for _, facility, top in sorted(found)]
 
 
-def _numbers(indicator: Indicator, answers: Answers) -> tuple[int, int | None] | None:
-    numerator = _integer(answers.get(indicator.numerator))
-    if numerator is None:
-        return None
-    if indicator.denominator is None:
-        return numerator, None
-    denominator = _integer(answers.get(indicator.denominator))
-    return None if denominator is None else (numerator, denominator)
+def _signals_in(indicator: Indicator, series: Series, period: str) -> tuple[Signal, ...]:
+    periods, ratios = series
+    if period not in periods:
+        return ()
+    where = periods.index(period)
+    found = analyse_ratios(ratios, indicator.rules, indicator.baseline).signals
+    return tuple(s for s in found if min(s.points) <= where <= max(s.points))
+
+
+def _ratios(series: Sequence[Point]) -> list[Ratio]:
+    """Each point's value as (numerator, denominator): Point.value without the Fraction."""
+    return [_ratio(point) for point in series]
+
+
+def _ratio(point: Point) -> Ratio:
+    if point.denominator is None:
+        return point.numerator, 1
+    if point.denominator > 0:
+        return 100 * point.numerator, point.denominator
+    value = point.value  # a point built by hand: Fraction puts the sign on top, or refuses a 0
+    return value.numerator, value.denominator
 
 
 def _add(a: tuple[int, int | None], b: tuple[int, int | None]) -> tuple[int, int | None]:

@@ -10,13 +10,16 @@ indicator shows anyway. Two published rule sets, chosen per indicator in the flo
 - ``ihi``: Perla, Provost & Murray, "The run chart: a simple analytical tool for learning from
   variation in healthcare processes", BMJ Qual Saf 2011: shift, trend and the runs table.
 
-Pass exact values (ints or ``fractions.Fraction``, as ``supervision.indicators`` does): a point
-equal to the median must be recognised as on it, which floats cannot promise.
+Pass exact values (ints or ``fractions.Fraction``), or to ``analyse_ratios`` (numerator,
+denominator) integer pairs, as ``supervision.indicators`` does: a point equal to the median must be
+recognised as on it, which floats cannot promise. The rules compare integer cross-products, never
+floats, and build a Fraction only for the median they report.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -87,10 +90,13 @@ class Analysis:
     signals: tuple[Signal, ...]
 
 
-@dataclass(frozen=True)
-class _Run:
-    side: int
-    points: tuple[int, ...]
+Ratio = tuple[int, int]
+"""An exact value as (numerator, denominator), denominator > 0, not necessarily in lowest terms:
+what the rules compare, as integer cross-products (a Fraction comparison costs far more, and a
+national digest makes some 75,000 of them)."""
+
+_Run = tuple[int, list[int]]
+"""A run: its side of the median (+1 above, -1 below) and the indices of its points."""
 
 
 def median(values: Sequence[Value], baseline: int = DEFAULT_BASELINE) -> Fraction | None:
@@ -99,23 +105,61 @@ def median(values: Sequence[Value], baseline: int = DEFAULT_BASELINE) -> Fractio
     Freezing it on a baseline is what lets a later improvement show as points on one side; a
     median of every point would follow the change and hide it.
     """
-    if not values:
-        return None
-    return Fraction(statistics.median(Fraction(v) for v in values[:baseline]))
+    centre = _median(_ratios(values), baseline)
+    return None if centre is None else Fraction(*centre)
 
 
 def analyse(
     values: Sequence[Value], rules: str = "anhoej", baseline: int = DEFAULT_BASELINE
 ) -> Analysis:
     """Run the indicator's rule set (``anhoej`` or ``ihi``) over its points in time order."""
+    return analyse_ratios(_ratios(values), rules, baseline)
+
+
+def analyse_ratios(
+    ratios: Sequence[Ratio], rules: str = "anhoej", baseline: int = DEFAULT_BASELINE
+) -> Analysis:
+    """`analyse` over values given as (numerator, denominator) pairs, denominators positive:
+    a caller that has the two integers (an indicator's percent) need not build Fractions."""
     if rules not in RUN_CHART_RULES:
         raise ValueError(f"unknown run-chart rules {rules!r}")
-    centre = median(values, baseline)
-    runs = _runs(values, centre)
-    useful = sum(len(run.points) for run in runs)
-    found = _anhoej(runs, useful) if rules == "anhoej" else _ihi(values, runs, useful)
-    longest = max((len(run.points) for run in runs), default=0)
-    return Analysis(centre, useful, longest, max(len(runs) - 1, 0), found)
+    centre = _median(ratios, baseline)
+    runs = _runs(ratios, centre)
+    useful = sum(len(points) for _, points in runs)
+    found = _anhoej(runs, useful) if rules == "anhoej" else _ihi(ratios, runs, useful)
+    longest = max((len(points) for _, points in runs), default=0)
+    median_value = None if centre is None else Fraction(*centre)
+    return Analysis(median_value, useful, longest, max(len(runs) - 1, 0), found)
+
+
+def _ratios(values: Sequence[Value]) -> list[Ratio]:
+    """Each value as (numerator, denominator); anything not already rational (a float, a
+    Decimal) goes through Fraction, exactly as the median always took it."""
+    ratios = []
+    for value in values:
+        if type(value) is not int and type(value) is not Fraction:
+            value = Fraction(value)
+        ratios.append((value.numerator, value.denominator))
+    return ratios
+
+
+def _median(ratios: Sequence[Ratio], baseline: int) -> Ratio | None:
+    """The median of the first `baseline` ratios, exactly, as a ratio.
+
+    Over a common denominator (their least common multiple) the baseline's values are
+    integers, so sorting them and averaging the middle two is integer arithmetic: the median is
+    (k[lo] + k[hi]) / (2 * common), the same number statistics.median gives over Fractions.
+    """
+    if not ratios:
+        return None
+    first = ratios[:baseline]
+    if not first:  # a baseline of 0 (the flow loader refuses one): as statistics.median did
+        raise statistics.StatisticsError("no median for empty data")
+    common = math.lcm(*(denominator for _, denominator in first))
+    keys = sorted(numerator * (common // denominator) for numerator, denominator in first)
+    middle = len(keys) // 2
+    low = keys[middle] if len(keys) % 2 else keys[middle - 1]
+    return low + keys[middle], 2 * common
 
 
 def long_run_limit(useful: int) -> int:
@@ -142,17 +186,27 @@ def binomial_quantile(probability: Fraction, size: int) -> int:
     return size
 
 
-def _runs(values: Sequence[Value], centre: Fraction | None) -> list[_Run]:
-    """Useful points grouped into runs; a point on the median neither counts nor breaks a run."""
+def _runs(ratios: Sequence[Ratio], centre: Ratio | None) -> list[_Run]:
+    """Useful points grouped into runs; a point on the median neither counts nor breaks a run.
+
+    A point's side is the sign of numerator * 2c - m * denominator for a median m / 2c: the
+    comparison with the median as one integer subtraction.
+    """
+    if centre is None:
+        return []
+    above, over = centre
     runs: list[_Run] = []
-    for index, value in enumerate(values):
-        side = (value > centre) - (value < centre) if centre is not None else 0
-        if side == 0:
+    last, points = 0, []
+    for index, (numerator, denominator) in enumerate(ratios):
+        difference = numerator * over - above * denominator
+        if difference == 0:
             continue
-        if runs and runs[-1].side == side:
-            runs[-1] = _Run(side, (*runs[-1].points, index))
+        side = 1 if difference > 0 else -1
+        if side == last:
+            points.append(index)
         else:
-            runs.append(_Run(side, (index,)))
+            last, points = side, [index]
+            runs.append((side, points))
     return runs
 
 
@@ -161,7 +215,7 @@ def _direction(side: int) -> Direction:
 
 
 def _all_points(runs: list[_Run]) -> tuple[int, ...]:
-    return tuple(index for run in runs for index in run.points)
+    return tuple(index for _, points in runs for index in points)
 
 
 def _anhoej(runs: list[_Run], useful: int) -> tuple[Signal, ...]:
@@ -170,22 +224,22 @@ def _anhoej(runs: list[_Run], useful: int) -> tuple[Signal, ...]:
         return ()
     signals: list[Signal] = []
     # The latest of equally long runs: the one a supervisor can still act on.
-    longest = max(reversed(runs), key=lambda run: len(run.points))
-    if len(longest.points) > long_run_limit(useful):
-        signals.append(Signal("long_run", longest.points, _direction(longest.side)))
+    side, points = max(reversed(runs), key=lambda run: len(run[1]))
+    if len(points) > long_run_limit(useful):
+        signals.append(Signal("long_run", tuple(points), _direction(side)))
     if len(runs) - 1 < crossings_limit(useful):
         signals.append(Signal("few_crossings", _all_points(runs)))
     return tuple(signals)
 
 
-def _ihi(values: Sequence[Value], runs: list[_Run], useful: int) -> tuple[Signal, ...]:
+def _ihi(ratios: Sequence[Ratio], runs: list[_Run], useful: int) -> tuple[Signal, ...]:
     """Every shift, every trend, then the runs table when the chart has 10 to 40 useful points."""
     signals = [
-        Signal("shift", run.points, _direction(run.side))
-        for run in runs
-        if len(run.points) >= SHIFT
+        Signal("shift", tuple(points), _direction(side))
+        for side, points in runs
+        if len(points) >= SHIFT
     ]
-    signals += _trends(values)
+    signals += _trends(ratios)
     limits = RUNS_TABLE.get(useful)
     if limits is not None and len(runs) < limits[0]:
         signals.append(Signal("few_runs", _all_points(runs)))
@@ -194,27 +248,29 @@ def _ihi(values: Sequence[Value], runs: list[_Run], useful: int) -> tuple[Signal
     return tuple(signals)
 
 
-def _trends(values: Sequence[Value]) -> list[Signal]:
+def _trends(ratios: Sequence[Ratio]) -> list[Signal]:
     """Five or more points all going up or all going down, ties set aside.
 
     Perla, Provost & Murray 2011, rule 2: "If the value of two or more successive points is the
     same, ignore the like points when counting": a point equal to the one before it neither
     counts nor breaks the trend. Two trends in opposite directions share their turning point.
     The median plays no part.
+
+    A kept point's step (+1 above the kept point before it, -1 below) is its step from the point
+    just before it, since the points set aside in between equal that earlier kept point.
     """
-    kept = [index for index, value in enumerate(values) if index == 0 or value != values[index - 1]]
+    steps = [0] * min(len(ratios), 1)  # the first point has no step, and is always kept
+    for (c, d), (a, b) in itertools.pairwise(ratios):
+        difference = a * d - c * b
+        steps.append((difference > 0) - (difference < 0))
+    kept = [index for index, step in enumerate(steps) if index == 0 or step != 0]
     signals: list[Signal] = []
     start = 0
     for end in range(1, len(kept) + 1):
-        if end < len(kept) and _step(values, kept, end) == _step(values, kept, start + 1):
+        if end < len(kept) and steps[kept[end]] == steps[kept[start + 1]]:
             continue
         if end - start >= TREND and start + 1 < len(kept):
-            up = _step(values, kept, start + 1) > 0
+            up = steps[kept[start + 1]] > 0
             signals.append(Signal("trend", tuple(kept[start:end]), "up" if up else "down"))
         start = end - 1
     return signals
-
-
-def _step(values: Sequence[Value], kept: list[int], position: int) -> int:
-    """+1 when the kept point at `position` is above the one before it, -1 when below."""
-    return 1 if values[kept[position]] > values[kept[position - 1]] else -1
