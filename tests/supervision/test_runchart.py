@@ -3,15 +3,19 @@
 Indices in the expected signals count from 0. "Useful" points are those not on the median.
 """
 
+import statistics
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.messages import MESSAGES
 from supervision.runchart import (
     RUNS_TABLE,
     Signal,
     analyse,
+    analyse_ratios,
     binomial_quantile,
     crossings_limit,
     long_run_limit,
@@ -233,3 +237,26 @@ def test_the_ihi_runs_test_ignores_points_on_the_median():
 def test_each_signal_has_a_short_name_for_sms_in_french_and_bambara(signal, key):
     assert signal.short == key
     assert set(MESSAGES[key]) == {"fr", "bm"}
+
+
+# -- values as integer pairs (the digest's fast way) ----------------------------------------------
+
+ratios = st.lists(st.tuples(st.integers(-50, 200), st.integers(1, 60)), min_size=0, max_size=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(values=ratios, scales=st.lists(st.integers(1, 7), min_size=40, max_size=40))
+def test_a_value_written_with_another_denominator_changes_nothing(values, scales):
+    """Sides of the median are cross-products of integers: 3/4 and 6/8 must be the same point."""
+    rewritten = [(n * k, d * k) for (n, d), k in zip(values, scales, strict=False)]
+    for rules in ("anhoej", "ihi"):
+        assert analyse_ratios(rewritten, rules) == analyse_ratios(values, rules)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(values=ratios, baseline=st.integers(1, 20))
+def test_the_median_is_the_exact_median_of_the_baseline(values, baseline):
+    found = analyse_ratios(values, "anhoej", baseline).median
+    first = [Fraction(n, d) for n, d in values[:baseline]]
+    assert found == (statistics.median(first) if first else None)
+    assert median([Fraction(n, d) for n, d in values], baseline) == found
