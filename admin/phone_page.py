@@ -11,12 +11,10 @@ a step cannot be played as someone the admin did not start a trial for.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -66,7 +64,7 @@ def phone_start() -> Response:
     if worker is None or not worker.active or channel not in CHANNELS:
         flash(_("Choisissez une personne active et un canal (USSD ou SMS)."))
         return redirect(url_for("admin.phone"))
-    session["trial"] = {"id": uuid.uuid4().hex, "worker_id": worker.id, "channel": channel}
+    session["trial"] = {"worker_id": worker.id, "channel": channel}
     audit.record(
         "trial.start",
         f"worker:{worker.id}",
@@ -127,11 +125,13 @@ def _result(checkin_id: int | None) -> Result | None:
     answers = db.session.scalars(
         sa.select(Answer).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
     )
+    # Ordered by id, the trial's own answers come last and win: on a check-in a colleague
+    # completed for real, the trial's submission is kept beside the reference.
     by_key = {answer.question_key: answer for answer in answers}
     charts = tuple(
         (
-            Markup(run_chart_svg(chart, highlight_period=checkin.period, translate=gettext)),
-            chart_summary(chart, highlight_period=checkin.period, translate=gettext),
+            Markup(run_chart_svg(chart, highlight_period=checkin.period, translate=_)),
+            chart_summary(chart, highlight_period=checkin.period, translate=_),
         )
         for chart in facility_charts(checkin.facility_id)
         if chart.flow_key == flow.key

@@ -163,15 +163,16 @@ def _play_ussd(settings: Settings, phone: str, inputs: list[str]) -> list[Screen
     for count in range(len(inputs) + 1):
         reply = steps.step(session_id, phone, "*".join(inputs[:count])).reply
         typed = inputs[count - 1] if count else None
-        screens.append(_ussd_screen(typed, reply.text, reply.end))
+        screens.append(_screen(typed, reply.text, reply.end, ussd_limit(reply.text)))
         if reply.end:
             break
     return screens
 
 
-def _ussd_screen(typed: str | None, text: str, end: bool) -> Screen:
+def _screen(typed: str | None, text: str, end: bool = False, limit: int = 0) -> Screen:
+    """A screen measured as the network counts it (a USSD screen also against its limit)."""
     cost = sms_cost(text)
-    return Screen(typed, text, end, cost.units, ussd_limit(text), cost.segments, cost.encoding)
+    return Screen(typed, text, end, cost.units, limit, cost.segments, cost.encoding)
 
 
 def _play_sms(settings: Settings, worker: Worker, inputs: list[str]) -> list[Screen]:
@@ -188,11 +189,7 @@ def _play_sms(settings: Settings, worker: Worker, inputs: list[str]) -> list[Scr
         if not replies:  # an opted-out person, say: nothing comes back
             screens.append(Screen(text, ""))
         for index, reply in enumerate(replies):
-            cost = sms_cost(reply.text)
-            typed = text if index == 0 else None
-            screens.append(
-                Screen(typed, reply.text, False, cost.units, 0, cost.segments, cost.encoding)
-            )
+            screens.append(_screen(text if index == 0 else None, reply.text))
     return screens
 
 
