@@ -69,6 +69,26 @@ def scope() -> sa.Select:
     return cscoms_in_scope(current_user.role, current_user.facility_id)
 
 
+def facility_or_abort(facility_id: int, within: sa.Select, kind: str | None = None) -> Facility:
+    """The facility `facility_id` if the person may open it: 404 if there is none (or it is not
+    of `kind`), 403 if its id is not among `within` (the ids of a scope; an admin's is all)."""
+    facility = db.session.get(Facility, facility_id)
+    if facility is None or kind not in (None, facility.kind):
+        abort(404)
+    if not reaches(facility.id, within):
+        abort(403)
+    return facility
+
+
+def reaches(facility_id: int, within: sa.Select) -> bool:
+    """Whether the signed-in person may open the facility: an admin any, a viewer those of
+    `within`."""
+    if current_user.role == "admin":
+        return True
+    query = sa.select(Facility.id).where(Facility.id == facility_id, Facility.id.in_(within))
+    return db.session.scalar(query) is not None
+
+
 def district_or_abort(district_id: int) -> Facility:
     """The CSRef `district_id` if the person may see it: 404 if there is none, 403 if outside.
 

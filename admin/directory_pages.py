@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 from wtforms import FileField, RadioField, SelectChoice, SelectField, StringField, TelField
 
 from admin import audit, bp
-from admin.access import admin_only
+from admin.access import admin_only, facility_or_abort, reaches
 from admin.security import record_number
 from models import AuditEntry, Facility, Worker, db
 from models.base import utcnow
@@ -223,14 +223,14 @@ def facility_new() -> str | Response | tuple[str, int]:
 @bp.route("/facilities/<int:facility_id>")
 def facility(facility_id: int) -> str:
     """A facility, the facilities under it and its people; an admin's has the edit form."""
-    found = _facility_or_abort(facility_id)
+    found = facility_or_abort(facility_id, _visible())
     form = FacilityForm(data=facility_fields(found)) if current_user.role == "admin" else None
     return _render("facility.html", form=form, facility=found, **_facility_context(found))
 
 
 @bp.route("/facilities/<int:facility_id>", methods=["POST"], endpoint="facility_save")
 def facility_save(facility_id: int) -> Response | tuple[str, int]:
-    found = _facility_or_abort(facility_id)
+    found = facility_or_abort(facility_id, _visible())
     form = FacilityForm()
     context = {"facility": found, **_facility_context(found)}
     return _save(save_facility, facility_fields, found, form, "facility.html", **context)
@@ -239,7 +239,7 @@ def facility_save(facility_id: int) -> Response | tuple[str, int]:
 @bp.route("/facilities/<int:facility_id>/active", methods=["POST"])
 def facility_active(facility_id: int) -> Response:
     """Deactivate a facility with its active workers, or reactivate it alone."""
-    found = _facility_or_abort(facility_id)
+    found = facility_or_abort(facility_id, _visible())
     active = request.form.get("active") == "1"
     back = url_for("admin.facility", facility_id=found.id)
     if found.active == active:
@@ -286,7 +286,7 @@ def _facility_context(found: Facility) -> dict[str, Any]:
         "active_children": sum(1 for child in children if child.active),
         "people": list_workers(_visible(), status="all", facility_id=found.id),
         "active_people": active_people,
-        "parent_visible": found.parent is not None and _within(found.parent.id),
+        "parent_visible": found.parent is not None and reaches(found.parent.id, _visible()),
     }
 
 
@@ -297,7 +297,7 @@ def _facility_context(found: Facility) -> dict[str, Any]:
 def workers() -> str:
     text, status, page = _list_arguments()
     facility_id = request.args.get("facility", type=record_number)
-    at = _facility_or_abort(facility_id) if facility_id is not None else None
+    at = facility_or_abort(facility_id, _visible()) if facility_id is not None else None
     found = list_workers(_visible(), text, status, page, facility_id)
     return _render(
         "workers.html", page=found, q=text, status=status, at=at, status_labels=WORKER_STATUSES
@@ -598,30 +598,13 @@ def _visible() -> sa.Select:
     return facilities_in_scope(current_user.role, current_user.facility_id)
 
 
-def _facility_or_abort(facility_id: int) -> Facility:
-    """The facility if the person may see it: 404 if there is none, 403 if outside their scope."""
-    found = db.session.get(Facility, facility_id)
-    if found is None:
-        abort(404)
-    if not _within(found.id):
-        abort(403)
-    return found
-
-
 def _worker_or_abort(worker_id: int) -> Worker:
     found = db.session.get(Worker, worker_id)
     if found is None:
         abort(404)
-    if not _within(found.facility_id):
+    if not reaches(found.facility_id, _visible()):
         abort(403)
     return found
-
-
-def _within(facility_id: int) -> bool:
-    if current_user.role == "admin":
-        return True
-    query = sa.select(Facility.id).where(Facility.id == facility_id, Facility.id.in_(_visible()))
-    return db.session.scalar(query) is not None
 
 
 def _list_arguments() -> tuple[str, str, int]:

@@ -26,7 +26,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from admin import audit, bp
-from admin.access import scope
+from admin.access import facility_or_abort, scope
 from admin.charts import chart_summary, run_chart_svg
 from admin.security import record_number
 from flows.schedule import short_period
@@ -84,7 +84,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 @bp.route("/results/facilities/<int:facility_id>")
 def facility_results(facility_id: int) -> str:
     """A CSCom's run charts and its latest check-ins' answers."""
-    facility = facility_or_abort(facility_id)
+    facility = facility_or_abort(facility_id, scope(), "cscom")
     charts = [
         (
             chart,
@@ -140,7 +140,7 @@ def answers_csv() -> Response:
     name = "reponses"
     facility_id = request.args.get("facility_id", type=record_number)
     if facility_id is not None:
-        facility = facility_or_abort(facility_id)
+        facility = facility_or_abort(facility_id, scope(), "cscom")
         facilities = sa.select(Facility.id).where(Facility.id == facility.id)
         name += f"-{facility.code}"
     flow_key = request.args.get("flow") or None
@@ -168,17 +168,6 @@ def messages_csv() -> Response:
 
 
 # -- scope ---------------------------------------------------------------------------------------
-
-
-def facility_or_abort(facility_id: int) -> Facility:
-    """The CSCom `facility_id` if the person may see it: 404 if there is none, 403 if outside."""
-    facility = db.session.get(Facility, facility_id)
-    if facility is None or facility.kind != "cscom":
-        abort(404)
-    inside = scope().where(Facility.id == facility_id)
-    if not db.session.scalar(sa.select(inside.exists())):
-        abort(403)
-    return facility
 
 
 def people_in_reach() -> sa.Select | None:
